@@ -1,0 +1,270 @@
+// Package target reads the description of the endpoint the suite judges:
+// where it is, which app and users the suite may touch, with which tokens,
+// and which alternatives of the documents it follows.
+package target
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/tenant"
+)
+
+// Size metrics a target may declare (see the reference package for their
+// definitions). An empty metric means undeclared: size specs then test
+// with a margin on each side instead of the exact edge.
+const (
+	MetricJSON  = "json"
+	MetricPairs = "pairs"
+	// BodyRaw means the request body limit counts the raw bytes sent.
+	BodyRaw = "raw"
+	// BodyJSON means it counts the JSON form of the request's pairs.
+	BodyJSON = "json"
+)
+
+// Limits are the limits the target enforces; zero means the documented default.
+type Limits struct {
+	UserBytes    int64 `json:"user_bytes,omitempty"`
+	BodyBytes    int64 `json:"body_bytes,omitempty"`
+	BatchTargets int   `json:"batch_targets,omitempty"`
+}
+
+// ExtraApps are optional apps of the same org that some specs need; a spec
+// whose app is not listed is skipped with that reason.
+type ExtraApps struct {
+	// Second is another app, for isolation and foreign-token specs.
+	Second *tenant.App `json:"second,omitempty"`
+	// SmallQuota has a small app_bytes quota, for the app-total limit.
+	SmallQuota *tenant.App `json:"small_quota,omitempty"`
+	// Disabled has the user-attributes feature switched off.
+	Disabled *tenant.App `json:"disabled,omitempty"`
+	// RateLimited has a low rate_per_second, for the 429 specs.
+	RateLimited *tenant.App `json:"rate_limited,omitempty"`
+}
+
+// Target is a parsed and validated target file.
+type Target struct {
+	BaseURL string `json:"base_url,omitempty"`
+	Org     string `json:"org"`
+	tenant.App
+	Profile          string            `json:"profile,omitempty"`
+	Knobs            map[string]string `json:"knobs,omitempty"`
+	SizeMetric       string            `json:"size_metric,omitempty"`
+	BodyMetric       string            `json:"body_metric,omitempty"`
+	Limits           Limits            `json:"limits,omitempty"`
+	SerialisesWrites bool              `json:"serialises_writes,omitempty"`
+	// FaultHooks declares that the target fails on request when asked with
+	// the X-Conformance-Fault header (the reference with fault hooks on).
+	FaultHooks bool      `json:"fault_hooks,omitempty"`
+	ExtraApps  ExtraApps `json:"extra_apps,omitempty"`
+}
+
+// Load reads, expands and validates a target file.
+func Load(path string) (*Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("target file: %w", err)
+	}
+	t, err := Parse(data, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("target file %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Parse decodes a target file. Unknown fields are errors (a misspelt key
+// must not silently fall back to a default), and every string value may
+// be ${VAR}, looked up with env, so tokens need not be written in files.
+func Parse(data []byte, env func(string) (string, bool)) (*Target, error) {
+	var t Target
+	if err := yaml.UnmarshalStrict(data, &t); err != nil {
+		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, users, profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, extra_apps)", err)
+	}
+	if err := t.expand(env); err != nil {
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func (t *Target) expand(env func(string) (string, bool)) error {
+	var errs []error
+	sub := func(field string, v *string) {
+		*v = envRef.ReplaceAllStringFunc(*v, func(ref string) string {
+			name := ref[2 : len(ref)-1]
+			val, found := env(name)
+			if !found {
+				errs = append(errs, fmt.Errorf("%s: environment variable %s is not set (export it, or write the value in the file)", field, name))
+			}
+			return val
+		})
+	}
+	sub("base_url", &t.BaseURL)
+	sub("org", &t.Org)
+	for k, v := range t.Knobs {
+		sub("knobs."+k, &v)
+		t.Knobs[k] = v
+	}
+	t.eachApp(func(field string, a *tenant.App) {
+		sub(field+"app", &a.Name)
+		sub(field+"admin_token", &a.AdminToken)
+		for i := range a.Users {
+			sub(fmt.Sprintf("%susers[%d].name", field, i), &a.Users[i].Name)
+			sub(fmt.Sprintf("%susers[%d].token", field, i), &a.Users[i].Token)
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// eachApp calls f for the main app and every extra app, with the field
+// prefix a message should name.
+func (t *Target) eachApp(f func(field string, a *tenant.App)) {
+	f("", &t.App)
+	for _, x := range t.extras() {
+		if *x.app != nil {
+			f("extra_apps."+x.name+".", *x.app)
+		}
+	}
+}
+
+func (t *Target) extras() []struct {
+	name string
+	app  **tenant.App
+} {
+	return []struct {
+		name string
+		app  **tenant.App
+	}{{"second", &t.ExtraApps.Second}, {"small_quota", &t.ExtraApps.SmallQuota}, {"disabled", &t.ExtraApps.Disabled}, {"rate_limited", &t.ExtraApps.RateLimited}}
+}
+
+// MinUsers is how many listed users the suite needs for its auth matrix.
+const MinUsers = 3
+
+// Validate checks the target and names the field and the fix of each problem.
+func (t *Target) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if t.BaseURL != "" {
+		u, err := url.Parse(t.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("base_url: %q is not an http(s) URL such as http://127.0.0.1:8080", t.BaseURL)
+		}
+	}
+	if t.Org == "" {
+		bad("org: missing; give the org name of the paths /{org}/{app}/metadata/user/...")
+	}
+	t.eachApp(func(field string, a *tenant.App) {
+		if a.Name == "" {
+			bad("%sapp: missing; give the app name", field)
+		}
+		if a.AdminToken == "" {
+			bad("%sadmin_token: missing; give the app (admin) token, e.g. ${ADMIN_TOKEN}", field)
+		}
+		for i, u := range a.Users {
+			if !tenant.ValidUsername(u.Name) {
+				bad("%susers[%d].name: %q is not a username (1-64 of a-z A-Z 0-9 _ - .)", field, i, u.Name)
+			}
+		}
+	})
+	if len(t.Users) < MinUsers {
+		bad("users: %d listed; list at least %d existing users the suite may write to", len(t.Users), MinUsers)
+	}
+	tokened := 0
+	for _, u := range t.Users {
+		if u.Token != "" {
+			tokened++
+		}
+	}
+	if tokened > 0 && tokened < 2 {
+		bad("users: only one user has a token; give tokens to at least two users (or none, to skip the user-token specs)")
+	}
+	seen := map[string]bool{}
+	for i, u := range t.Users {
+		if seen[tenant.FoldName(u.Name)] {
+			bad("users[%d].name: %q is listed twice (usernames are case-insensitive)", i, u.Name)
+		}
+		seen[tenant.FoldName(u.Name)] = true
+	}
+	switch t.SizeMetric {
+	case "", MetricJSON, MetricPairs:
+	default:
+		bad("size_metric: %q is unknown; use %q, %q, or leave it out to test with margins", t.SizeMetric, MetricJSON, MetricPairs)
+	}
+	switch t.BodyMetric {
+	case "", BodyRaw, BodyJSON:
+	default:
+		bad("body_metric: %q is unknown; use %q, %q, or leave it out to test with margins", t.BodyMetric, BodyRaw, BodyJSON)
+	}
+	if t.Limits.UserBytes < 0 || t.Limits.BodyBytes < 0 || t.Limits.BatchTargets < 0 {
+		bad("limits: values must be positive, or left out for the documented defaults")
+	}
+	if _, err := t.ResolveProfile(); err != nil {
+		bad("profile/knobs: %v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// ResolveProfile is the profile the target names, with its knob overrides.
+func (t *Target) ResolveProfile() (profile.Profile, error) {
+	p, err := profile.Named(t.Profile)
+	if err != nil {
+		return profile.Profile{}, err
+	}
+	return p.With(t.Knobs)
+}
+
+// UserLimit, BodyLimit and BatchLimit are the limits with their defaults.
+func (t *Target) UserLimit() int64 { return or(t.Limits.UserBytes, 2048) }
+func (t *Target) BodyLimit() int64 { return or(t.Limits.BodyBytes, 4096) }
+func (t *Target) BatchLimit() int  { return int(or(int64(t.Limits.BatchTargets), 100)) }
+
+func or(v, def int64) int64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Secrets lists every token in the target, longest first, for redaction.
+func (t *Target) Secrets() []string {
+	var out []string
+	t.eachApp(func(_ string, a *tenant.App) {
+		out = append(out, a.AdminToken)
+		for _, u := range a.Users {
+			if u.Token != "" {
+				out = append(out, u.Token)
+			}
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// Tenant is the org and every app the target lists, as a server would hold them.
+func (t *Target) Tenant() tenant.Tenant {
+	tn := tenant.Tenant{Org: t.Org}
+	t.eachApp(func(_ string, a *tenant.App) { tn.Apps = append(tn.Apps, *a) })
+	return tn
+}
+
+// Redact replaces every token of t in s.
+func (t *Target) Redact(s string) string {
+	for _, secret := range t.Secrets() {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		}
+	}
+	return s
+}

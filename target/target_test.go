@@ -1,0 +1,64 @@
+package target
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+const valid = `
+base_url: http://127.0.0.1:8080
+org: acme
+app: chat
+admin_token: ${ADMIN}
+users:
+  - {name: alice, token: "${ALICE}"}
+  - {name: bob, token: tok-bob-0001}
+  - {name: carol}
+extra_apps:
+  second: {app: lobby, admin_token: "${LOBBY}"}
+`
+
+func TestParseExpandsEnvironmentVariables(t *testing.T) {
+	tg, err := Parse([]byte(valid), env(map[string]string{"ADMIN": "adm-secret-1", "ALICE": "alice-secret-1", "LOBBY": "lobby-secret-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.AdminToken != "adm-secret-1" || tg.Users[0].Token != "alice-secret-1" || tg.ExtraApps.Second.AdminToken != "lobby-secret-1" {
+		t.Fatalf("not expanded: %+v", tg)
+	}
+	if got := tg.Redact("x adm-secret-1 alice-secret-1 lobby-secret-1 tok-bob-0001"); strings.Contains(got, "secret") || strings.Contains(got, "tok-bob") {
+		t.Fatalf("Redact left a token: %q", got)
+	}
+	if n := len(tg.Tenant().Apps); n != 2 {
+		t.Fatalf("tenant has %d apps, want 2", n)
+	}
+}
+
+func TestParseNamesTheFieldAndTheFix(t *testing.T) {
+	cases := map[string]string{
+		valid + "admin_tokn: x\n":                                       `unknown field "admin_tokn"`,
+		strings.Replace(valid, "org: acme\n", "", 1):                    "org: missing",
+		strings.Replace(valid, "  - {name: carol}\n", "", 1):            "list at least 3 existing users",
+		valid + "size_metric: chars\n":                                  `size_metric: "chars" is unknown`,
+		valid + "profile: strict\n":                                     `unknown profile "strict"`,
+		valid + "knobs: {get_unknown_user: \"418\"}\n":                  `has no alternative "418"`,
+		strings.Replace(valid, "127.0.0.1:8080", "127.0.0.1:8080 x", 1): "base_url",
+		strings.Replace(valid, "name: bob", "name: bad name", 1):        `users[1].name: "bad name" is not a username`,
+		strings.Replace(valid, "name: bob", "name: ALICE", 1):           "listed twice",
+	}
+	vars := env(map[string]string{"ADMIN": "a-0000001", "ALICE": "b-0000001", "LOBBY": "c-0000001"})
+	for doc, want := range cases {
+		_, err := Parse([]byte(doc), vars)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error containing %q, got %v\nfor:\n%s", want, err, doc)
+		}
+	}
+	_, err := Parse([]byte(valid), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "admin_token: environment variable ADMIN is not set") {
+		t.Errorf("missing variable: %v", err)
+	}
+}
