@@ -1,0 +1,140 @@
+// Package mutant holds deliberate defects of the reference server. Each
+// mutant breaks named requirements; the suite proves its sensitivity by
+// failing against every one of them. Mutants live here, as configuration
+// changes and wrappers around the store and the handler, so that the
+// reference's own code paths stay faithful and easy to read.
+package mutant
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/reference/store"
+)
+
+// Mutant is one deliberate defect.
+type Mutant struct {
+	Name string
+	// Breaks lists the requirement IDs the defect violates; the suite must
+	// fail a spec of at least one of them.
+	Breaks []string
+	Doc    string
+	// Apply changes the configuration, and may return a wrapper of the
+	// server's handler.
+	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
+}
+
+var registry = map[string]Mutant{}
+
+func register(m Mutant) { registry[m.Name] = m }
+
+// Lookup finds a mutant by name.
+func Lookup(name string) (Mutant, error) {
+	m, ok := registry[name]
+	if !ok {
+		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return m, nil
+}
+
+// Names lists the registered mutants, sorted.
+func Names() []string {
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func configOnly(f func(*reference.Config)) func(*reference.Config) func(http.Handler) http.Handler {
+	return func(c *reference.Config) func(http.Handler) http.Handler { f(c); return nil }
+}
+
+// wrapStore replaces the configured store (or the default) with wrap(store).
+func wrapStore(wrap func(store.Store) store.Store) func(*reference.Config) func(http.Handler) http.Handler {
+	return configOnly(func(c *reference.Config) {
+		if c.Store == nil {
+			c.Store = store.NewMemory()
+		}
+		c.Store = wrap(c.Store)
+	})
+}
+
+func init() {
+	register(Mutant{Name: "no-version-check", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
+		Doc:   "writes ignore the version read: concurrent PUTs never conflict and overwrite each other",
+		Apply: wrapStore(func(s store.Store) store.Store { return blindWrites{s} })})
+	register(Mutant{Name: "leaky-conflict", Breaks: []string{"UA-CONC-003"},
+		Doc:   "a PUT refused with 409 still stores one of its keys",
+		Apply: wrapStore(func(s store.Store) store.Store { return leakyConflicts{s} })})
+	register(Mutant{Name: "batch-cap-101", Breaks: []string{"UA-BATCH-006"},
+		Doc:   "the batch cap is 101 targets instead of 100",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.BatchTargets = 101 })})
+	register(Mutant{Name: "user-limit-plus-one", Breaks: []string{"UA-LIMIT-001"},
+		Doc:   "a user's total may reach 2049 bytes",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.UserBytes = reference.DefaultUserBytes + 1 })})
+	register(Mutant{Name: "foreign-token-write", Breaks: []string{"UA-AUTH-004", "UA-AUTH-005"},
+		Doc: "any user token of the app may write any user's attributes",
+		Apply: func(c *reference.Config) func(http.Handler) http.Handler {
+			return asAdminOn(c, http.MethodPut)
+		}})
+}
+
+// blindWrites commits at whatever version is current.
+type blindWrites struct{ store.Store }
+
+func (b blindWrites) Commit(app, user string, w store.Write) error {
+	cur, err := b.Load(app, user)
+	if err != nil {
+		return err
+	}
+	w.Version = cur.Version
+	return b.Store.Commit(app, user, w)
+}
+
+// leakyConflicts lets one key of a losing write through.
+type leakyConflicts struct{ store.Store }
+
+func (l leakyConflicts) Commit(app, user string, w store.Write) error {
+	err := l.Store.Commit(app, user, w)
+	if err != store.ErrConflict {
+		return err
+	}
+	cur, lerr := l.Load(app, user)
+	if lerr != nil {
+		return err
+	}
+	for k, v := range w.Attrs {
+		if _, has := cur.Attrs[k]; !has {
+			cur.Attrs[k] = v
+			l.Store.Commit(app, user, store.Write{Version: cur.Version, Attrs: cur.Attrs, Size: cur.Size + int64(len(k)+len(v)), AppQuota: w.AppQuota})
+			break
+		}
+	}
+	return err
+}
+
+// asAdminOn rewrites user tokens into the app's admin token for method.
+func asAdminOn(c *reference.Config, method string) func(http.Handler) http.Handler {
+	admins := map[string]string{}
+	for _, a := range c.Tenant.Apps {
+		for _, u := range a.Users {
+			if u.Token != "" {
+				admins[u.Token] = a.AdminToken
+			}
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if admin, ok := admins[token]; ok && r.Method == method {
+				r.Header.Set("Authorization", "Bearer "+admin)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
