@@ -1,0 +1,84 @@
+// Package contract holds the API contract (openapi.yaml) and the HTTP
+// transport that validates every request and response against it with
+// kin-openapi, so that no spec can talk to a target without the contract
+// watching.
+package contract
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Contract is a loaded, validated OpenAPI document bound to one base URL.
+type Contract struct {
+	doc    *openapi3.T
+	router routers.Router
+	base   *url.URL
+}
+
+// Load parses and validates the contract and binds its routes to baseURL
+// (the target's address replaces the document's servers).
+func Load(data []byte, baseURL string) (*Contract, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("contract: parsing openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("contract: openapi.yaml is not a valid OpenAPI document: %w", err)
+	}
+	base, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("contract: base URL %q: %w", baseURL, err)
+	}
+	doc.Servers = openapi3.Servers{{URL: baseURL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("contract: building routes: %w", err)
+	}
+	return &Contract{doc: doc, router: router, base: base}, nil
+}
+
+// Operation is a documented operation and its documented status codes.
+type Operation struct {
+	ID           string
+	Method, Path string
+	Statuses     []int
+	Requirements []string
+}
+
+// Operations lists the contract's operations in document order of paths.
+func (c *Contract) Operations() []Operation {
+	var out []Operation
+	for _, p := range c.doc.Paths.InMatchingOrder() {
+		item := c.doc.Paths.Value(p)
+		for method, op := range item.Operations() {
+			o := Operation{ID: op.OperationID, Method: method, Path: p, Requirements: requirementIDs(op.Extensions)}
+			for code := range op.Responses.Map() {
+				var status int
+				if _, err := fmt.Sscanf(code, "%d", &status); err == nil {
+					o.Statuses = append(o.Statuses, status)
+				}
+			}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// requirementIDs reads the x-requirements extension.
+func requirementIDs(ext map[string]any) []string {
+	list, _ := ext["x-requirements"].([]any)
+	var out []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

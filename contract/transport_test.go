@@ -1,0 +1,122 @@
+package contract_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	attrconform "github.com/attrconform/attrconform"
+	"github.com/attrconform/attrconform/contract"
+)
+
+const secret = "Bearer-secret-token-123"
+
+// serve answers every request with the given status, content type and body.
+func serve(status int, contentType, body string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+}
+
+func client(t *testing.T, srv *httptest.Server) (*http.Client, *contract.Coverage) {
+	t.Helper()
+	c, err := contract.Load(attrconform.Contract, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cov := &contract.Coverage{}
+	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
+	return &http.Client{Transport: &contract.Transport{Contract: c, Redact: redact, Coverage: cov}}, cov
+}
+
+func get(ctx context.Context, url string) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	return req
+}
+
+func TestConformingExchangePassesAndIsCounted(t *testing.T) {
+	srv := serve(200, "application/json", `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`)
+	defer srv.Close()
+	c, cov := client(t, srv)
+	resp, err := c.Do(get(context.Background(), srv.URL+"/acme/chat/metadata/user/alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cov.Seen()["getUserAttributes"][200] != 1 {
+		t.Fatalf("coverage: %v", cov.Seen())
+	}
+}
+
+func TestViolationsNameTheFindingAndRedactTokens(t *testing.T) {
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+		want                    string
+	}{
+		{"value not a string", "application/json", `{"timestamp":1,"data":{"a":1},"duration":3,"echo":"` + secret + `"}`, 200, "data"},
+		{"undocumented status", "application/json", `{"timestamp":1,"duration":1,"error_description":"x"}`, 418, "418"},
+		{"html error", "text/html", `<html>` + secret + `</html>`, 500, "Content-Type"},
+		{"error key on success", "application/json", `{"timestamp":1,"data":{},"duration":3,"error":"x"}`, 200, "error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := serve(tc.status, tc.contentType, tc.body)
+			defer srv.Close()
+			c, _ := client(t, srv)
+			_, err := c.Do(get(context.Background(), srv.URL+"/acme/chat/metadata/user/alice"))
+			var v *contract.Violation
+			if !errors.As(err, &v) {
+				t.Fatalf("want a violation, got %v", err)
+			}
+			msg := v.Error()
+			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, "GET /acme/chat/metadata/user/alice") || strings.Contains(msg, secret) {
+				t.Fatalf("message %q: want %q, the method and path, and no token", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestRequestsAreValidatedUnlessDeliberatelyOffContract(t *testing.T) {
+	srv := serve(405, "application/json", `{"timestamp":1,"duration":0,"error":"method_not_allowed","error_description":"no"}`)
+	defer srv.Close()
+	c, _ := client(t, srv)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/acme/chat/metadata/user/alice", strings.NewReader("a=1"))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	if _, err := c.Do(req); err == nil || !strings.Contains(err.Error(), "request") {
+		t.Fatalf("an undocumented method was sent without complaint: %v", err)
+	}
+	req, _ = http.NewRequestWithContext(contract.OffContract(context.Background(), "testing 405"), http.MethodPost, srv.URL+"/acme/chat/metadata/user/alice", strings.NewReader("a=1"))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("off-contract request with an error envelope answer: %v", err)
+	}
+	resp.Body.Close()
+	noToken, _ := http.NewRequest(http.MethodGet, srv.URL+"/acme/chat/metadata/user/alice", nil)
+	if _, err := c.Do(noToken); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("a request without a token passed request validation: %v", err)
+	}
+}
+
+func TestOperationsListDocumentedStatuses(t *testing.T) {
+	c, err := contract.Load(attrconform.Contract, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]contract.Operation{}
+	for _, o := range c.Operations() {
+		ops[o.ID] = o
+	}
+	for _, id := range []string{"setUserAttributes", "getUserAttributes", "batchGetUserAttributes", "getAttributeCapacity", "deleteUserAttributes"} {
+		if len(ops[id].Statuses) < 5 {
+			t.Errorf("%s documents %v", id, ops[id].Statuses)
+		}
+	}
+}
