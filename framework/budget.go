@@ -1,0 +1,91 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Retries of a request answered 429 or 503 outside the specs about those
+// codes (UA-RATE-004), and the longest pause honoured between them.
+const (
+	maxRetries   = 3
+	maxRetryWait = 2 * time.Second
+)
+
+type noBudgetKey struct{}
+
+// withoutBudget marks a request of a spec that tests the server's own rate
+// limit: it is neither throttled nor retried.
+func withoutBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noBudgetKey{}, true)
+}
+
+// ErrBudget means the request could not be sent within the client budget
+// or was refused for rate reasons after every retry: a harness error.
+var ErrBudget = errors.New("request budget exhausted")
+
+// budget keeps the suite under the target's request rate and backs off on
+// 429/503 with Retry-After.
+type budget struct {
+	next    http.RoundTripper
+	limiter *rate.Limiter
+}
+
+func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Context().Value(noBudgetKey{}) != nil {
+		return b.next.RoundTrip(req)
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		if err := b.limiter.Wait(req.Context()); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBudget, err)
+		}
+		req.Body = body()
+		resp, err := b.next.RoundTrip(req)
+		if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+			return resp, err
+		}
+		if attempt == maxRetries {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%w: still %d after %d retries", ErrBudget, resp.StatusCode, maxRetries)
+		}
+		wait := retryAfter(resp.Header.Get("Retry-After"), attempt)
+		resp.Body.Close()
+		select {
+		case <-time.After(wait):
+		case <-req.Context().Done():
+			return nil, fmt.Errorf("%w: %v", ErrBudget, req.Context().Err())
+		}
+	}
+}
+
+// retryAfter honours the server's Retry-After seconds, else backs off
+// exponentially, never beyond maxRetryWait.
+func retryAfter(h string, attempt int) time.Duration {
+	wait := time.Duration(100<<attempt) * time.Millisecond
+	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+		wait = time.Duration(s) * time.Second
+	}
+	return min(wait, maxRetryWait)
+}
+
+// readBody buffers the request body so that a retry can send it again.
+func readBody(req *http.Request) (func() io.ReadCloser, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return func() io.ReadCloser { return http.NoBody }, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	return func() io.ReadCloser { return io.NopCloser(bytes.NewReader(data)) }, err
+}

@@ -1,0 +1,308 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/tenant"
+)
+
+// Caller sends requests to one app as one principal. Callers are values:
+// the With* methods return changed copies.
+type Caller struct {
+	env       *Env
+	app       *tenant.App
+	org       string // overrides the target's org when set
+	principal string // for messages: "admin", "user alice", "no token"
+	auth      string // the Authorization header; empty sends none
+	off       string // why the requests deliberately break the contract
+	noBudget  bool
+	fault     string // the failure to ask a target with fault hooks for
+}
+
+// Admin calls the main app with its admin (app) token.
+func (e *Env) Admin() Caller { return e.AdminOf(&e.Target.App) }
+
+// AdminOf calls app a with its admin token.
+func (e *Env) AdminOf(a *tenant.App) Caller {
+	return Caller{env: e, app: a, principal: "admin of " + a.Name, auth: "Bearer " + a.AdminToken}
+}
+
+// As calls the main app with u's user token.
+func (e *Env) As(u tenant.User) Caller {
+	return Caller{env: e, app: &e.Target.App, principal: "user " + u.Name, auth: "Bearer " + u.Token}
+}
+
+// WithoutToken sends no Authorization header.
+func (c Caller) WithoutToken() Caller {
+	c.principal, c.auth = "no token", ""
+	return c.OffContract("the request carries no token")
+}
+
+// WithAuthorization sends the given Authorization header.
+func (c Caller) WithAuthorization(h string) Caller {
+	c.principal, c.auth = "Authorization "+h, h
+	return c
+}
+
+// At addresses another org and app with the same credentials.
+func (c Caller) At(org, app string) Caller {
+	c.org, c.app = org, &tenant.App{Name: app}
+	return c
+}
+
+// WithFault asks the target for a failure (reference.FaultStore or
+// reference.FaultOverload); the spec is skipped unless the target declares
+// fault_hooks. The requests are neither throttled nor retried.
+func (c Caller) WithFault(kind string) Caller {
+	GinkgoHelper()
+	if !c.env.Target.FaultHooks {
+		Skip("needs a target with fault hooks (fault_hooks: true in the target file)")
+	}
+	c.fault, c.noBudget = kind, true
+	return c
+}
+
+// OffContract marks the requests as deliberately breaking the contract;
+// only the responses are validated.
+func (c Caller) OffContract(why string) Caller {
+	c.off = why
+	return c
+}
+
+// Unbudgeted sends without the client budget and without retries on 429,
+// for the rate-limit specs.
+func (c Caller) Unbudgeted() Caller {
+	c.noBudget = true
+	return c
+}
+
+// Put sets attributes with a form body.
+func (c Caller) Put(user, form string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodPut, userPath(user), form, "application/x-www-form-urlencoded"))
+}
+
+// PutAs sends a PUT body with the given Content-Type.
+func (c Caller) PutAs(user, body, contentType string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodPut, userPath(user), body, contentType))
+}
+
+// Get reads one user's attributes.
+func (c Caller) Get(user string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodGet, userPath(user), "", ""))
+}
+
+// Delete removes one user's attributes.
+func (c Caller) Delete(user string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodDelete, userPath(user), "", ""))
+}
+
+// Capacity reads the app's total attribute size.
+func (c Caller) Capacity() *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodGet, "/metadata/user/capacity", "", ""))
+}
+
+// Batch reads properties of several users; nil properties are left out.
+func (c Caller) Batch(targets, properties []string) *Response {
+	GinkgoHelper()
+	body := map[string]any{"targets": targets}
+	if properties != nil {
+		body["properties"] = properties
+	}
+	raw, _ := json.Marshal(body)
+	return c.BatchBody(string(raw), "application/json")
+}
+
+// BatchBody sends a raw batch body with the given Content-Type.
+func (c Caller) BatchBody(body, contentType string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(http.MethodPost, "/metadata/user/get", body, contentType))
+}
+
+// Raw sends any request to path (relative to /{org}/{app}).
+func (c Caller) Raw(method, path, body, contentType string) *Response {
+	GinkgoHelper()
+	return c.Must(c.Send(method, path, body, contentType))
+}
+
+func userPath(user string) string { return "/metadata/user/" + url.PathEscape(user) }
+
+// Send sends one request to path (relative to /{org}/{app}) and returns
+// the exchange, or the error that stopped it. It never fails the spec, so
+// it may be called from any goroutine.
+func (c Caller) Send(method, path, body, contentType string) (*Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c.off != "" {
+		ctx = contract.OffContract(ctx, c.off)
+	}
+	if c.noBudget {
+		ctx = withoutBudget(ctx)
+	}
+	org := c.env.Target.Org
+	if c.org != "" {
+		org = c.org
+	}
+	u := strings.TrimSuffix(c.env.Target.BaseURL, "/") + "/" + url.PathEscape(org) + "/" + url.PathEscape(c.app.Name) + path
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.fault != "" {
+		req.Header.Set(reference.FaultHeader, c.fault)
+	}
+	resp, err := c.env.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	r := &Response{Method: method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, redact: c.env.Target.Redact}
+	_ = json.Unmarshal(data, &r.obj)
+	return r, nil
+}
+
+// Must turns a failed exchange into a failed spec: a contract violation is
+// a FAIL with the validator's finding; anything else (network, budget) is
+// a harness error, reported as ERROR.
+func (c Caller) Must(r *Response, err error) *Response {
+	GinkgoHelper()
+	if err == nil {
+		return r
+	}
+	var v *contract.Violation
+	if errors.As(err, &v) {
+		Fail(v.Error())
+	}
+	HarnessError(c.env.Target.Redact(err.Error()))
+	return nil
+}
+
+// HarnessErrorPrefix starts the failure message of a spec that could not
+// judge the target because the harness or the network failed.
+const HarnessErrorPrefix = "HARNESS ERROR: "
+
+// HarnessError fails the spec as an ERROR, not a FAIL.
+func HarnessError(msg string) {
+	GinkgoHelper()
+	Fail(HarnessErrorPrefix + msg)
+}
+
+// Response is one exchange as the spec sees it.
+type Response struct {
+	Method, Path, Principal string
+	Status                  int
+	Header                  http.Header
+	Body                    []byte
+	RequestBody             string
+	obj                     map[string]any
+	redact                  func(string) string
+}
+
+// Field is a top-level field of the JSON body, or nil.
+func (r *Response) Field(name string) any { return r.obj[name] }
+
+// Has reports whether the JSON body has the top-level field.
+func (r *Response) Has(name string) bool { _, ok := r.obj[name]; return ok }
+
+// Text is the human error text: error_description, else desc.
+func (r *Response) Text() string {
+	if s, ok := r.obj["error_description"].(string); ok && s != "" {
+		return s
+	}
+	s, _ := r.obj["desc"].(string)
+	return s
+}
+
+// Attrs decodes data as a string map (a user's attributes); a null data is
+// an empty map. It fails the spec if data has another shape.
+func (r *Response) Attrs() map[string]string {
+	GinkgoHelper()
+	out := map[string]string{}
+	r.decodeData(&out)
+	return out
+}
+
+// BatchData decodes data as username -> attributes.
+func (r *Response) BatchData() map[string]map[string]string {
+	GinkgoHelper()
+	out := map[string]map[string]string{}
+	r.decodeData(&out)
+	return out
+}
+
+// Capacity decodes data as a JSON integer.
+func (r *Response) Capacity() int64 {
+	GinkgoHelper()
+	var n json.Number
+	raw, _ := json.Marshal(r.obj["data"])
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {
+		Fail(fmt.Sprintf("capacity data is not a JSON integer in %s", r))
+	}
+	v, _ := n.Int64()
+	return v
+}
+
+func (r *Response) decodeData(into any) {
+	GinkgoHelper()
+	raw, ok := r.rawData()
+	if !ok {
+		Fail(fmt.Sprintf("the body has no data field: %s", r))
+	}
+	if string(raw) == "null" {
+		return
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		Fail(fmt.Sprintf("data has the wrong shape (%v): %s", err, r))
+	}
+}
+
+func (r *Response) rawData() (json.RawMessage, bool) {
+	var env map[string]json.RawMessage
+	if json.Unmarshal(r.Body, &env) != nil {
+		return nil, false
+	}
+	raw, ok := env["data"]
+	return raw, ok
+}
+
+// String describes the exchange for failure messages, tokens redacted.
+func (r *Response) String() string {
+	body := string(r.Body)
+	if len(body) > 400 {
+		body = body[:400] + fmt.Sprintf("… (%d bytes)", len(r.Body))
+	}
+	return r.redact(fmt.Sprintf("%s %s as %s -> %d %s", r.Method, r.Path, r.Principal, r.Status, body))
+}

@@ -1,0 +1,80 @@
+// Package framework is what the specs in suites/ stand on: the target under
+// test, a contract-validating HTTP client per principal, the request
+// budget, and helpers that turn what a target answered into verdicts. It
+// holds no specs (the separation of the Kubernetes e2e framework).
+package framework
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	attrconform "github.com/attrconform/attrconform"
+	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/target"
+)
+
+// DefaultBudget is the client-side request budget per app (requests/s),
+// the documented server limit (UA-RATE-001).
+const DefaultBudget = 100
+
+// Env is one run's view of the target.
+type Env struct {
+	Target   *target.Target
+	Profile  profile.Profile
+	Contract *contract.Contract
+	Coverage *contract.Coverage
+	http     *http.Client
+	limiter  *rate.Limiter
+}
+
+// NewEnv binds the embedded contract to the target and builds the client
+// every spec uses: budget -> contract validation -> loopback-only transport.
+func NewEnv(t *target.Target) (*Env, error) {
+	if t.BaseURL == "" {
+		return nil, fmt.Errorf("target: base_url is empty")
+	}
+	p, err := t.ResolveProfile()
+	if err != nil {
+		return nil, err
+	}
+	c, err := contract.Load(attrconform.Contract, t.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{},
+		limiter: rate.NewLimiter(DefaultBudget, DefaultBudget)}
+	wire := &http.Transport{
+		// No proxy from the environment: traffic goes only where the target says.
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	validating := &contract.Transport{Contract: c, Base: wire, Redact: t.Redact, Coverage: e.Coverage}
+	e.http = &http.Client{
+		Transport: &budget{next: validating, limiter: e.limiter},
+		Timeout:   30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // a redirect is an answer to judge, not to follow
+		},
+	}
+	return e, nil
+}
+
+var current *Env
+
+// Use makes e the environment of the specs about to run.
+func Use(e *Env) { current = e }
+
+// Current is the environment of the running specs.
+func Current() *Env {
+	if current == nil {
+		panic("framework: no target configured; call framework.Use before running the suites")
+	}
+	return current
+}

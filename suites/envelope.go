@@ -1,0 +1,103 @@
+package suites
+
+import (
+	"net/http"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/reference"
+)
+
+var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial, func() {
+	var user string
+	BeforeEach(func() {
+		user = f().User(0).Name
+		f().Clear(user)
+	})
+
+	It("wraps every success in 200 with integer timestamp and duration and no error key", Req("UA-GEN-002", "UA-GEN-003", "UA-GEN-004", "UA-GEN-005", "UA-GEN-006"), func() {
+		for _, r := range []*Response{
+			f().Admin().Put(user, Form("a", "1")),
+			f().Admin().Get(user),
+			f().Admin().Batch([]string{user}, []string{"a"}),
+			f().Admin().Capacity(),
+			f().Admin().Delete(user),
+		} {
+			Expect(r).To(HaveStatus(http.StatusOK))
+			Expect(r.Header.Get("Content-Type")).To(HavePrefix("application/json"), "%s", r)
+			Expect(r.Field("timestamp")).To(BeNumerically(">", 1.5e12), "timestamp is Unix milliseconds: %s", r)
+			Expect(r.Field("duration")).To(BeNumerically(">=", 0), "%s", r)
+			Expect(r.Has("data")).To(BeTrue(), "%s", r)
+			Expect(r.Has("error")).To(BeFalse(), "a success carries no error key: %s", r)
+			for _, k := range []string{"timestamp", "duration"} {
+				Expect(string(r.Body)).To(MatchRegexp(`"`+k+`"\s*:\s*\d+\s*[,}]`), "%s is a JSON integer: %s", k, r)
+			}
+		}
+	})
+
+	It("answers an unknown org or app with 404 organization_application_not_found", Req("UA-GEN-001", "UA-ERR-001"), func() {
+		for _, c := range []Caller{f().Admin().At(f().Target.Org, "nosuchapp-conform"), f().Admin().At("nosuchorg-conform", f().Target.App.Name)} {
+			r := c.Get(user)
+			Expect(r).To(HaveStatus(http.StatusNotFound))
+			Expect(r.Field("error")).To(Equal("organization_application_not_found"), "%s", r)
+		}
+	})
+
+	It("answers a method the path does not have with 405 and the error envelope", Req("UA-GEN-009", "UA-GEN-006", "UA-ERR-001"), func() {
+		r := f().Admin().OffContract("an undocumented method").Raw(http.MethodPost, "/metadata/user/"+user, Form("a", "1"), "application/x-www-form-urlencoded")
+		Expect(r).To(HaveStatus(http.StatusMethodNotAllowed))
+		Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
+		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty())
+	})
+
+	It("gives every error a JSON body with error_description (or desc), timestamp and duration", Req("UA-ERR-001", "UA-GEN-006"), func() {
+		for _, r := range []*Response{
+			f().Admin().WithoutToken().Get(user),
+			f().Admin().OffContract("JSON on PUT").PutAs(user, `{"a":"1"}`, "application/json"),
+			f().Admin().OffContract("bad batch").BatchBody(`{`, "application/json"),
+		} {
+			Expect(r.Status).To(BeNumerically(">=", 400), "%s", r)
+			Expect(r.Header.Get("Content-Type")).To(HavePrefix("application/json"), "%s", r)
+			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
+			Expect(r.Field("timestamp")).To(BeNumerically(">", 1.5e12), "%s", r)
+			Expect(r.Has("duration")).To(BeTrue(), "%s", r)
+			if r.Has("error") && r.Has("desc") && r.Has("error_description") {
+				Expect(r.Field("desc")).To(Equal(r.Field("error_description")), "desc repeats error_description: %s", r)
+			}
+			Expect(strings.ToLower(string(r.Body))).NotTo(ContainSubstring("<html"), "%s", r)
+		}
+	})
+
+	It("answers every operation of an app whose user attributes are switched off with 403", Label(LabelExtraApp), Req("UA-ERR-003"), func() {
+		app := f().ExtraApp("disabled")
+		c := f().AdminOf(app)
+		name := user
+		if len(app.Users) > 0 {
+			name = app.Users[0].Name
+		}
+		for _, r := range []*Response{c.Put(name, Form("a", "1")), c.Get(name), c.Batch([]string{name}, []string{"a"}), c.Capacity(), c.Delete(name)} {
+			Expect(r).To(HaveStatus(http.StatusForbidden))
+			Expect(r.Text()).To(ContainSubstring(f().Target.Org+"#"+app.Name+" user metadata service not allow"), "%s", r)
+		}
+	})
+
+	It("keeps the error envelope when the store fails: 500 on every operation", Label("hooks"), Req("UA-ERR-004"), func() {
+		c := f().Admin().WithFault(reference.FaultStore)
+		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
+			Expect(r).To(HaveStatus(http.StatusInternalServerError))
+			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
+		}
+		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty(), "the failed PUT stored nothing")
+	})
+
+	It("keeps the error envelope when overloaded: 503 on every operation", Label("hooks"), Req("UA-ERR-004", "UA-RATE-002"), func() {
+		c := f().Admin().WithFault(reference.FaultOverload)
+		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
+			Expect(r).To(HaveStatus(http.StatusServiceUnavailable))
+			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
+		}
+	})
+})

@@ -1,0 +1,152 @@
+package suites
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/target"
+)
+
+// Margins used when the target declares no size metric: any reasonable
+// measure accepts 1500 bytes of key and value data and refuses 2100
+// (UA-LIMIT-005), for the default 2048-byte limit.
+const (
+	marginBelow = 1500
+	marginAbove = 2100
+)
+
+var _ = Describe("Size limits", Label("limits"), Serial, func() {
+	var user string
+	BeforeEach(func() {
+		user = f().User(0).Name
+		f().Clear(user)
+	})
+
+	// expectUserTooLarge checks a refusal for the per-user limit and that
+	// the user's attributes did not change.
+	expectUserTooLarge := func(r *Response, before map[string]string) {
+		GinkgoHelper()
+		Expect(r).To(HaveStatus(http.StatusForbidden))
+		expectText(r, fmt.Sprintf("exceeds the user defined limit, %dBytes", f().Target.UserLimit()), "user metadata length exceed the limit")
+		Expect(f().Admin().Get(user).Attrs()).To(Equal(before), "a refused PUT stores nothing")
+	}
+
+	It("accepts a user total exactly at the limit with 200 and refuses one byte more with 403", Req("UA-LIMIT-001", "UA-LIMIT-006"), func() {
+		m, limit := f().Metric(), f().Target.UserLimit()
+		if m == "" {
+			Note("mode", fmt.Sprintf("margin: no size_metric declared, so %d bytes of data must pass and %d must fail", marginBelow, marginAbove))
+			Expect(f().Admin().Put(user, Form("k", Value(marginBelow-1)))).To(HaveStatus(http.StatusOK))
+			f().Clear(user)
+			expectUserTooLarge(f().Admin().Put(user, Form("k", Value(marginAbove-1))), map[string]string{})
+			return
+		}
+		Note("mode", "exact edge under size_metric "+m)
+		over := Fill(m, nil, "k", limit+1)
+		expectUserTooLarge(f().Admin().Put(user, Form("k", over)), map[string]string{})
+		at := Fill(m, nil, "k", limit)
+		Expect(f().Admin().Put(user, Form("k", at))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Get(user).Attrs()).To(Equal(map[string]string{"k": at}))
+	})
+
+	It("counts the user's total across several PUTs: reaching the limit gets 200, one byte more 403", Req("UA-LIMIT-001", "UA-LIMIT-006"), func() {
+		m, limit := f().Metric(), f().Target.UserLimit()
+		if m == "" {
+			Note("mode", "margin: no size_metric declared")
+			Expect(f().Admin().Put(user, Form("a", Value(marginBelow/2)))).To(HaveStatus(http.StatusOK))
+			Expect(f().Admin().Put(user, Form("b", Value(marginBelow/2)))).To(HaveStatus(http.StatusOK))
+			before := f().Admin().Get(user).Attrs()
+			expectUserTooLarge(f().Admin().Put(user, Form("c", Value(marginAbove-marginBelow+10))), before)
+			return
+		}
+		Note("mode", "exact edge under size_metric "+m)
+		first := map[string]string{"a": Value(int(limit / 2))}
+		Expect(f().Admin().Put(user, FormOf(first))).To(HaveStatus(http.StatusOK))
+		over := Fill(m, first, "b", limit+1)
+		expectUserTooLarge(f().Admin().Put(user, Form("b", over)), first)
+		at := Fill(m, first, "b", limit)
+		Expect(f().Admin().Put(user, Form("b", at))).To(HaveStatus(http.StatusOK))
+		full := map[string]string{"a": first["a"], "b": at}
+		expectUserTooLarge(f().Admin().Put(user, Form("c", "")), full)
+		Expect(f().Admin().Put(user, Form("a", first["a"]))).To(HaveStatus(http.StatusOK), "rewriting a value with the same size stays at the limit")
+	})
+
+	It("measures bytes, not characters: multi-byte text over the limit in bytes gets 403", Req("UA-LIMIT-005", "UA-LIMIT-006"), func() {
+		limit := f().Target.UserLimit()
+		// Each 深 is 3 bytes: the value is under the limit in characters, over
+		// it in bytes. It is sent unescaped so the body stays under its own limit.
+		value := strings.Repeat("深", int(limit/3)+10)
+		expectUserTooLarge(f().Admin().Put(user, "k="+value), map[string]string{})
+		Expect(f().Admin().Put(user, "k="+strings.Repeat("深", int(limit/6)))).To(HaveStatus(http.StatusOK))
+	})
+
+	It("leaves capacity unchanged after a refused PUT (403)", Req("UA-LIMIT-006", "UA-CAP-004"), func() {
+		before := f().Admin().Capacity().Capacity()
+		r := f().Admin().Put(user, Form("k", Value(int(f().Target.UserLimit())+100)))
+		Expect(r).To(HaveStatus(http.StatusForbidden))
+		Expect(f().Admin().Capacity().Capacity()).To(Equal(before))
+	})
+
+	Describe("the request body", func() {
+		// escaped builds a form body of exactly n raw bytes whose decoded
+		// value is about a third as long, so that it stays under the
+		// per-user limit while the body reaches the body limit.
+		escaped := func(n int64) string {
+			body := "k="
+			for int64(len(body))+3 <= n {
+				body += "%41"
+			}
+			return body + strings.Repeat("A", int(n-int64(len(body))))
+		}
+
+		It("accepts a body exactly at the body limit (4096 bytes) with 200", Req("UA-LIMIT-002"), func() {
+			limit := f().Target.BodyLimit()
+			body := escaped(limit)
+			Expect(int64(len(body))).To(Equal(limit))
+			Expect(f().Admin().Put(user, body)).To(HaveStatus(http.StatusOK))
+			Expect(f().Admin().Get(user).Attrs()).To(HaveKey("k"))
+		})
+
+		It("refuses a body one byte over the body limit with 403 (or 413) and stores nothing", Req("UA-LIMIT-002", "UA-LIMIT-006"), func() {
+			limit := f().Target.BodyLimit()
+			var body string
+			switch f().Target.BodyMetric {
+			case target.BodyRaw:
+				Note("mode", "exact edge: body_metric raw")
+				body = escaped(limit + 1)
+			case target.BodyJSON:
+				Skip("body_metric json: a body whose JSON form exceeds the body limit also exceeds the per-user limit, so the body limit cannot be observed on its own")
+			default:
+				Note("mode", "margin: no body_metric declared, so the body is over the limit under any measure")
+				body = Form("k", Value(int(limit)+100))
+			}
+			r := f().Admin().Put(user, body)
+			Expect(r).To(HaveStatus(http.StatusForbidden, http.StatusRequestEntityTooLarge))
+			f().Saw(profile.BodyLimitStatus, statusText(r), r)
+			Expect(f().Admin().Get(user).Attrs()).To(BeEmpty())
+		})
+	})
+
+	It("refuses a write that would push the app's total over its quota with 403", Label(LabelExtraApp), Req("UA-LIMIT-003", "UA-LIMIT-006"), func() {
+		app := f().ExtraApp("small_quota")
+		if app.AppBytes == 0 || len(app.Users) < 2 {
+			Skip("extra_apps.small_quota needs app_bytes and two users")
+		}
+		admin := f().AdminOf(app)
+		u1, u2 := app.Users[0].Name, app.Users[1].Name
+		f().ClearIn(admin, u1, u2)
+		DeferCleanup(func() { f().ClearIn(admin, u1, u2) })
+		half := app.AppBytes/2 + 10
+		Expect(admin.Put(u1, Form("k", Value(int(half))))).To(HaveStatus(http.StatusOK))
+		r := admin.Put(u2, Form("k", Value(int(half))))
+		Expect(r).To(HaveStatus(http.StatusForbidden))
+		expectText(r, "total size of user metadata for this app exceeds", "user metadata length exceed the limit")
+		Expect(admin.Get(u2).Attrs()).To(BeEmpty())
+		Expect(admin.Put(u2, Form("k", "small"))).To(HaveStatus(http.StatusOK), "a write that fits the quota still succeeds")
+	})
+})

@@ -1,0 +1,85 @@
+package suites
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/profile"
+)
+
+var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
+	var user string
+	BeforeEach(func() {
+		user = f().User(0).Name
+		f().Clear(user)
+	})
+
+	It("percent-decodes the username: %61 addresses the same user and answers 200", Req("UA-GEN-007"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		escaped := fmt.Sprintf("%%%02X", user[0]) + user[1:]
+		// kin-openapi checks path parameters in their escaped form, so the
+		// request is sent off-contract; the response is still validated.
+		r := f().Admin().OffContract("a percent-encoded username").Raw(http.MethodGet, "/metadata/user/"+escaped, "", "")
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
+	})
+
+	It("treats usernames case-insensitively: a PUT to the upper-case name is read back with 200", Req("UA-NAME-003"), func() {
+		Expect(f().Admin().Put(strings.ToUpper(user), Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
+	})
+
+	It("accepts a 64-character username with 200 and treats 65 characters as a user without an account", Req("UA-NAME-001", "UA-NAME-005"), func() {
+		long := f().LongUser().Name
+		f().Clear(long)
+		DeferCleanup(func() { f().Clear(long) })
+		Expect(f().Admin().Put(long, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Get(long).Attrs()).To(Equal(map[string]string{"a": "1"}))
+		tooLong := long + "x"
+		c := f().Admin().OffContract("a 65-character username")
+		Expect(c.Put(tooLong, Form("a", "1"))).To(HaveStatus(http.StatusNotFound))
+		r := c.Get(tooLong)
+		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
+		f().Saw(profile.GetUnknownUser, statusText(r), r)
+		Expect(c.Delete(tooLong)).To(HaveStatus(http.StatusOK))
+	})
+
+	It("routes usernames made of every allowed character class (a-z A-Z 0-9 _ - .) like any username", Req("UA-NAME-002"), func() {
+		name := "Zz_conform-9." + Unknown()[len("zz-conform-"):]
+		r := f().Admin().Get(name)
+		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
+		f().Saw(profile.GetUnknownUser, statusText(r), r)
+		Expect(f().Admin().Delete(name)).To(HaveStatus(http.StatusOK))
+	})
+
+	It("treats a username with a forbidden character as a user without an account, never 5xx", Req("UA-NAME-005"), func() {
+		c := f().Admin().OffContract("a username with forbidden characters")
+		bad := "bad name!" + Unknown()
+		r := c.Get(bad)
+		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
+		if r.Status == http.StatusOK {
+			Expect(r.Attrs()).To(BeEmpty())
+		}
+		Expect(c.Put(bad, Form("a", "1"))).To(HaveStatus(http.StatusNotFound))
+		Expect(c.Delete(bad)).To(HaveStatus(http.StatusOK))
+	})
+
+	It("keeps apps apart: attributes written in one app are not seen by another (200 with {})", Label(LabelExtraApp), Req("UA-NAME-004"), func() {
+		second := f().ExtraApp("second")
+		other := f().AdminOf(second)
+		shared := user
+		Expect(f().Admin().Put(shared, Form("app", "main"))).To(HaveStatus(http.StatusOK))
+		r := other.Get(shared)
+		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
+		if r.Has("data") {
+			Expect(r.Attrs()).NotTo(HaveKey("app"), "the second app sees the main app's attributes: %s", r)
+		}
+	})
+})

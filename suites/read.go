@@ -1,0 +1,57 @@
+package suites
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/profile"
+)
+
+var _ = Describe("Reading one user's attributes (GET /{org}/{app}/metadata/user/{username})", Label("read"), Serial, func() {
+	var user string
+	BeforeEach(func() {
+		user = f().User(0).Name
+		f().Clear(user)
+	})
+
+	It("answers 200 with every attribute as a string map", Req("UA-GET-001", "UA-AUTH-003"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1", "b", "two"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1", "b": "two"}))
+	})
+
+	It("answers 200 with data {} for a user without attributes", Req("UA-GET-002", "UA-GET-004"), func() {
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Field("data")).To(Or(BeNil(), Equal(map[string]any{})), "data must be an empty object (or null), never an array: %s", r)
+		Expect(r.Has("data")).To(BeTrue(), "%s", r)
+	})
+
+	It("answers a user without an account with 200 and data {}, or 404 with a JSON body", Req("UA-GET-003", "UA-GET-004"), func() {
+		r := f().Admin().Get(Unknown())
+		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
+		f().Saw(profile.GetUnknownUser, statusText(r), r)
+		if r.Has("data") {
+			Expect(r.Attrs()).To(BeEmpty())
+		}
+	})
+
+	It("needs no Content-Type header and answers 200", Req("UA-GET-005"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Raw(http.MethodGet, "/metadata/user/"+user, "", "")
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
+	})
+
+	It("answers 200 with data {} after the attributes were deleted", Req("UA-GET-006"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Delete(user)).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(BeEmpty())
+	})
+})
