@@ -1,0 +1,210 @@
+// Package report turns a Ginkgo report into verdicts per requirement: the
+// unit users read ("UA-BATCH-006: FAIL"), not a list of specs.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/framework"
+)
+
+// Verdict is the outcome of a spec or a requirement.
+type Verdict string
+
+const (
+	Pass  Verdict = "PASS"
+	Fail  Verdict = "FAIL"
+	Skip  Verdict = "SKIP"
+	Error Verdict = "ERROR"
+	// NotSelected specs were left out by the label filter.
+	NotSelected Verdict = "NOT SELECTED"
+	// Untestable requirements cannot be checked from outside the server.
+	Untestable Verdict = "NOT TESTABLE"
+)
+
+// Spec is one spec's outcome.
+type Spec struct {
+	Name         string        `json:"name"`
+	IDs          []string      `json:"ids"`
+	Verdict      Verdict       `json:"verdict"`
+	Reason       string        `json:"reason,omitempty"`
+	Alternatives []string      `json:"alternatives,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
+	Duration     time.Duration `json:"duration_ns"`
+}
+
+// Requirement is one catalogue entry with the verdict of its specs.
+type Requirement struct {
+	ID           string   `json:"id"`
+	Level        string   `json:"level"`
+	Title        string   `json:"title"`
+	Verdict      Verdict  `json:"verdict"`
+	Reason       string   `json:"reason,omitempty"`
+	Alternatives []string `json:"alternatives,omitempty"`
+	Specs        []string `json:"specs,omitempty"`
+}
+
+// Summary is a whole run.
+type Summary struct {
+	Target       string        `json:"target"`
+	Profile      string        `json:"profile"`
+	Start        time.Time     `json:"start"`
+	Duration     time.Duration `json:"duration_ns"`
+	SetupFailure string        `json:"setup_failure,omitempty"`
+	Requirements []Requirement `json:"requirements"`
+	Specs        []Spec        `json:"specs"`
+	Passed       int           `json:"passed"`
+	Failed       int           `json:"failed"`
+	Errored      int           `json:"errored"`
+	Skipped      int           `json:"skipped"`
+	NotSelected  int           `json:"not_selected"`
+}
+
+// Build classifies every spec of r and aggregates verdicts per requirement
+// of cat. redact removes secrets from every message kept.
+func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Summary {
+	s := Summary{Start: r.StartTime, Duration: r.RunTime}
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) {
+			if sr.State.Is(types.SpecStateFailureStates) {
+				s.SetupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, firstLines(sr.Failure.Message, 6)))
+			}
+			continue
+		}
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		sp := Spec{Name: sr.FullText(), Verdict: specVerdict(sr), Duration: sr.RunTime}
+		for _, l := range sr.Labels() {
+			if catalog.IDPattern.MatchString(l) {
+				sp.IDs = append(sp.IDs, l)
+			}
+		}
+		if sp.Verdict != Pass && sp.Verdict != NotSelected {
+			sp.Reason = redact(strings.TrimPrefix(firstLines(sr.Failure.Message, 8), framework.HarnessErrorPrefix))
+		}
+		for _, e := range sr.ReportEntries {
+			v := redact(e.StringRepresentation())
+			if e.Name == framework.ReportEntryAlternative {
+				sp.Alternatives = appendNew(sp.Alternatives, v)
+			} else {
+				sp.Notes = appendNew(sp.Notes, e.Name+": "+v)
+			}
+		}
+		switch sp.Verdict {
+		case Pass:
+			s.Passed++
+		case Fail:
+			s.Failed++
+		case Error:
+			s.Errored++
+		case Skip:
+			s.Skipped++
+		case NotSelected:
+			s.NotSelected++
+		}
+		s.Specs = append(s.Specs, sp)
+	}
+	for _, req := range cat.Requirements {
+		s.Requirements = append(s.Requirements, aggregate(req, s.Specs))
+	}
+	return s
+}
+
+func specVerdict(sr types.SpecReport) Verdict {
+	switch {
+	case sr.State == types.SpecStatePassed:
+		return Pass
+	case sr.State.Is(types.SpecStateFailureStates):
+		if strings.HasPrefix(sr.Failure.Message, framework.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted) {
+			return Error
+		}
+		return Fail
+	case sr.State == types.SpecStateSkipped && sr.Failure.Message == "":
+		return NotSelected
+	default:
+		return Skip
+	}
+}
+
+// aggregate: a requirement fails if any of its specs failed; else it is an
+// error if any errored; else it passes if any passed; else it is skipped.
+func aggregate(req catalog.Requirement, specs []Spec) Requirement {
+	out := Requirement{ID: req.ID, Level: req.Level, Title: req.Title}
+	if !req.Testable {
+		out.Verdict, out.Reason = Untestable, req.WhyUntestable
+		return out
+	}
+	counts := map[Verdict]int{}
+	var reasons = map[Verdict][]string{}
+	for _, sp := range specs {
+		if !slices.Contains(sp.IDs, req.ID) {
+			continue
+		}
+		out.Specs = append(out.Specs, sp.Name)
+		counts[sp.Verdict]++
+		if sp.Reason != "" {
+			reasons[sp.Verdict] = append(reasons[sp.Verdict], sp.Name+": "+sp.Reason)
+		}
+		for _, a := range sp.Alternatives {
+			out.Alternatives = appendNew(out.Alternatives, a)
+		}
+	}
+	for _, v := range []Verdict{Fail, Error, Pass, Skip, NotSelected} {
+		if counts[v] > 0 {
+			out.Verdict = v
+			break
+		}
+	}
+	if out.Verdict == "" {
+		out.Verdict, out.Reason = Skip, "no spec checks it"
+	}
+	if rs := reasons[out.Verdict]; len(rs) > 0 {
+		out.Reason = strings.Join(rs, "\n")
+	}
+	return out
+}
+
+// ExitCode is 0 when every selected spec passed, 1 when a spec failed, 2
+// on a harness error, a setup failure, or when nothing ran.
+func (s Summary) ExitCode() int {
+	switch {
+	case s.SetupFailure != "" || s.Errored > 0 || s.Passed+s.Failed == 0:
+		return 2
+	case s.Failed > 0:
+		return 1
+	}
+	return 0
+}
+
+// WriteJSON writes the summary as JSON.
+func (s Summary) WriteJSON(path string) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/attrconform/attrconform/reference/mutant"
+	"github.com/attrconform/attrconform/report"
+)
+
+var runnerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runner-test")
+	if err != nil {
+		panic(err)
+	}
+	runnerBin = filepath.Join(dir, "runner")
+	if out, err := exec.Command("go", "build", "-o", runnerBin, ".").CombinedOutput(); err != nil {
+		panic("building the runner: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type runResult struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+func runRunner(t *testing.T, args ...string) runResult {
+	t.Helper()
+	cmd := exec.Command(runnerBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := runResult{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return res
+}
+
+var closing = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed, (\d+) skipped\n?$`)
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestBundledReferencePassesEverySpec(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := runRunner(t, "--report-dir", dir)
+	if res.code != 0 {
+		t.Fatalf("exit %d against the faithful reference\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	m := closing.FindStringSubmatch(lastLine(res.stdout))
+	if m == nil || m[1] == "0" || m[2] != "0" || m[3] != "0" {
+		t.Fatalf("last line %q: want every spec passed, none failed or skipped", lastLine(res.stdout))
+	}
+	for _, f := range []string{"junit.xml", "report.json", "requirements.json"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("report %s missing or empty: %v", f, err)
+		}
+	}
+}
+
+// The suite fails against each mutant, and a spec of a requirement the
+// mutant breaks is among the failures.
+func TestSuiteCatchesMutants(t *testing.T) {
+	for _, name := range []string{"no-version-check", "leaky-conflict", "batch-cap-101", "user-limit-plus-one", "foreign-token-write"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, err := mutant.Lookup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			res := runRunner(t, "--mutant", name, "--report-dir", dir)
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1 (a spec failed)\n%s", res.code, res.stdout)
+			}
+			failed := failedRequirements(t, filepath.Join(dir, "requirements.json"))
+			if !slices.ContainsFunc(m.Breaks, func(id string) bool { return slices.Contains(failed, id) }) {
+				t.Fatalf("failed requirements %v include none of %v, which the mutant breaks", failed, m.Breaks)
+			}
+			for _, id := range m.Breaks {
+				if slices.Contains(failed, id) && !strings.Contains(res.stdout, "FAIL  "+id) {
+					t.Errorf("the terminal summary does not show %s as FAIL", id)
+				}
+			}
+		})
+	}
+}
+
+func failedRequirements(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s report.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range s.Requirements {
+		if r.Verdict == report.Fail {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+func TestConfigurationErrorsExit2(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	badField := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badField, []byte("base_url: http://127.0.0.1:1\norg: o\napp: a\nadmin_tokn: x\n"), 0o644)
+	missingEnv := filepath.Join(dir, "env.yaml")
+	os.WriteFile(missingEnv, []byte("base_url: http://127.0.0.1:1\norg: o\napp: a\nadmin_token: ${ATTRCONFORM_TEST_UNSET}\nusers: [{name: a}, {name: b}, {name: c}]\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--target", filepath.Join(dir, "absent.yaml")}, "no such file"},
+		{[]string{"--target", badField}, `unknown field "admin_tokn"`},
+		{[]string{"--target", missingEnv}, "admin_token: environment variable ATTRCONFORM_TEST_UNSET is not set"},
+		{[]string{"--profile", "strictest"}, `unknown profile "strictest"`},
+		{[]string{"--mutant", "no-such-mutant"}, `unknown mutant "no-such-mutant"`},
+		{[]string{"--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
+	} {
+		res := runRunner(t, c.args...)
+		if res.code != 2 || !strings.Contains(res.stdout+res.stderr, c.want) {
+			t.Errorf("%v: exit %d, output without %q:\n%s%s", c.args, res.code, c.want, res.stdout, res.stderr)
+		}
+	}
+}
+
+func TestLabelFilterSelectsSpecs(t *testing.T) {
+	t.Parallel()
+	res := runRunner(t, "--label-filter", "UA-PUT-004")
+	m := closing.FindStringSubmatch(lastLine(res.stdout))
+	if res.code != 0 || m == nil || m[1] != "1" {
+		t.Fatalf("exit %d, last line %q: want exactly the one merge spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
+	}
+}
