@@ -22,7 +22,7 @@ const (
 	// version and committing. It makes the optimistic-locking window wide
 	// enough that concurrent writers really collide, as they do against a
 	// database-backed service.
-	DefaultRaceWindow = 5 * time.Millisecond
+	DefaultRaceWindow = 10 * time.Millisecond
 )
 
 // Limits are the server's size and count limits. App quotas and request

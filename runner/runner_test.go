@@ -12,8 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/reference/mutant"
 	"github.com/attrconform/attrconform/report"
+	"github.com/attrconform/attrconform/target"
 )
 
 var runnerBin string
@@ -158,5 +162,59 @@ func TestLabelFilterSelectsSpecs(t *testing.T) {
 	m := closing.FindStringSubmatch(lastLine(res.stdout))
 	if res.code != 0 || m == nil || m[1] != "1" {
 		t.Fatalf("exit %d, last line %q: want exactly the one merge spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
+	}
+}
+
+// startReference serves the bundled tenant in this process, changed by
+// edit, and writes a target file for it, changed by targetEdit.
+func startReference(t *testing.T, edit, targetEdit func(*target.Target)) string {
+	t.Helper()
+	tg, err := bundled.Target()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(tg)
+	srv, err := bundled.Start(tg, bundled.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	tg.BaseURL = srv.URL
+	targetEdit(tg)
+	data, err := yaml.Marshal(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "target.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestTargetFileProfilesAndMetrics(t *testing.T) {
+	keep := func(*target.Target) {}
+	cases := []struct {
+		name         string
+		server, file func(*target.Target)
+		code         int
+		want         string
+	}{
+		{"lenient accepts the legacy reference", func(t *target.Target) { t.Profile = "legacy" }, func(t *target.Target) { t.Profile = "lenient" }, 0, "saw get_unknown_user=404"},
+		{"current refuses the legacy reference", func(t *target.Target) { t.Profile = "legacy" }, func(t *target.Target) { t.Profile = "current" }, 1, `get_unknown_user (D-02): the target chose "404" but profile current accepts only 200`},
+		{"a pinned knob refuses the other alternative", keep, func(t *target.Target) { t.Knobs = map[string]string{"batch_over_limit_status": "403"} }, 1, "FAIL  UA-BATCH-006"},
+		{"pairs metric on both sides", func(t *target.Target) { t.SizeMetric = "pairs" }, keep, 0, ""},
+		{"declared json against a pairs server", func(t *target.Target) { t.SizeMetric = "pairs" }, func(t *target.Target) { t.SizeMetric = "json" }, 1, "FAIL  UA-LIMIT-001"},
+		{"no declared metric tests with margins", keep, func(t *target.Target) { t.SizeMetric, t.BodyMetric = "", "" }, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			file := startReference(t, c.server, c.file)
+			res := runRunner(t, "--target", file)
+			if res.code != c.code || !strings.Contains(res.stdout, c.want) {
+				t.Fatalf("exit %d (want %d), output without %q:\n%s%s", res.code, c.code, c.want, res.stdout, res.stderr)
+			}
+		})
 	}
 }

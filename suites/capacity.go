@@ -35,7 +35,7 @@ var _ = Describe("The app's total attribute size (GET /{org}/{app}/metadata/user
 		Expect(f().Admin().Capacity().Capacity()).To(Equal(before), "capacity must return to its start value after the delete")
 	})
 
-	It("does not count an overwrite twice: rewriting the same attributes leaves it unchanged", Req("UA-CAP-003", "UA-CAP-004"), func() {
+	It("does not count an overwrite twice: rewriting the same attributes (200) leaves it unchanged", Req("UA-CAP-003", "UA-CAP-004"), func() {
 		Expect(f().Admin().Put(user, Form("nickname", "same"))).To(HaveStatus(http.StatusOK))
 		once := f().Admin().Capacity().Capacity()
 		Expect(f().Admin().Put(user, Form("nickname", "same"))).To(HaveStatus(http.StatusOK))

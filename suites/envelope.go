@@ -53,7 +53,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty())
 	})
 
-	It("gives every error a JSON body with error_description (or desc), timestamp and duration", Req("UA-ERR-001", "UA-GEN-006"), func() {
+	It("answers errors (401, 415, 400) with a JSON body holding error_description (or desc), timestamp and duration", Req("UA-ERR-001", "UA-GEN-006"), func() {
 		for _, r := range []*Response{
 			f().Admin().WithoutToken().Get(user),
 			f().Admin().OffContract("JSON on PUT").PutAs(user, `{"a":"1"}`, "application/json"),

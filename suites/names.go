@@ -51,7 +51,7 @@ var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
 		Expect(c.Delete(tooLong)).To(HaveStatus(http.StatusOK))
 	})
 
-	It("routes usernames made of every allowed character class (a-z A-Z 0-9 _ - .) like any username", Req("UA-NAME-002"), func() {
+	It("routes usernames made of every allowed character class (a-z A-Z 0-9 _ - .) like any username: 200 or 404", Req("UA-NAME-002"), func() {
 		name := "Zz_conform-9." + Unknown()[len("zz-conform-"):]
 		r := f().Admin().Get(name)
 		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
@@ -59,7 +59,7 @@ var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
 		Expect(f().Admin().Delete(name)).To(HaveStatus(http.StatusOK))
 	})
 
-	It("treats a username with a forbidden character as a user without an account, never 5xx", Req("UA-NAME-005"), func() {
+	It("treats a username with a forbidden character as a user without an account: 200 or 404 on GET, 404 on PUT, never 5xx", Req("UA-NAME-005"), func() {
 		c := f().Admin().OffContract("a username with forbidden characters")
 		bad := "bad name!" + Unknown()
 		r := c.Get(bad)

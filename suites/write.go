@@ -138,7 +138,7 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		Note("duplicate key", "kept the "+map[string]string{"first": "first", "second": "last"}[attrs["dup"]]+" occurrence (recommended: first)")
 	})
 
-	It("sets one user per call: a PUT without a username is an error and writes nothing", Req("UA-PUT-013"), func() {
+	It("sets one user per call: a PUT without a username answers 4xx and writes nothing", Req("UA-PUT-013"), func() {
 		r := f().Admin().OffContract("a PUT on the collection").Raw(http.MethodPut, "/metadata/user", Form("nickname", "all"), "application/x-www-form-urlencoded")
 		Expect(r.Status).To(BeNumerically(">=", 400), "%s", r)
 		Expect(r.Status).To(BeNumerically("<", 500), "%s", r)
