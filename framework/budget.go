@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -32,11 +34,31 @@ func withoutBudget(ctx context.Context) context.Context {
 // or was refused for rate reasons after every retry: a harness error.
 var ErrBudget = errors.New("request budget exhausted")
 
-// budget keeps the suite under the target's request rate and backs off on
-// 429/503 with Retry-After.
+// budget keeps the suite under the target's request rate, per app, and
+// backs off on 429/503 with Retry-After.
 type budget struct {
-	next    http.RoundTripper
-	limiter *rate.Limiter
+	next      http.RoundTripper
+	perSecond float64
+	mu        sync.Mutex
+	limiters  map[string]*rate.Limiter // "/org/app" -> limiter
+}
+
+func (b *budget) limiter(path string) *rate.Limiter {
+	app := path
+	if parts := strings.SplitN(path, "/", 4); len(parts) >= 3 {
+		app = "/" + parts[1] + "/" + parts[2]
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.limiters == nil {
+		b.limiters = map[string]*rate.Limiter{}
+	}
+	l, ok := b.limiters[app]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(b.perSecond), max(1, int(b.perSecond)))
+		b.limiters[app] = l
+	}
+	return l
 }
 
 func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -47,8 +69,9 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter := b.limiter(req.URL.Path)
 	for attempt := 0; ; attempt++ {
-		if err := b.limiter.Wait(req.Context()); err != nil {
+		if err := limiter.Wait(req.Context()); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBudget, err)
 		}
 		req.Body = body()

@@ -164,6 +164,7 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
+	c.env.touched.add(c.app.Name, path, method)
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
@@ -189,6 +190,7 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 	}
 	r := &Response{Method: method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, redact: c.env.Target.Redact}
 	_ = json.Unmarshal(data, &r.obj)
+	remember(r)
 	return r, nil
 }
 
@@ -242,6 +244,17 @@ func (r *Response) Text() string {
 	}
 	s, _ := r.obj["desc"].(string)
 	return s
+}
+
+// attrsOrNil is Attrs for code outside specs: nil when data is not a
+// string map.
+func (r *Response) attrsOrNil() map[string]string {
+	raw, ok := r.rawData()
+	var out map[string]string
+	if ok {
+		json.Unmarshal(raw, &out)
+	}
+	return out
 }
 
 // Attrs decodes data as a string map (a user's attributes); a null data is
@@ -300,9 +313,5 @@ func (r *Response) rawData() (json.RawMessage, bool) {
 
 // String describes the exchange for failure messages, tokens redacted.
 func (r *Response) String() string {
-	body := string(r.Body)
-	if len(body) > 400 {
-		body = body[:400] + fmt.Sprintf("… (%d bytes)", len(r.Body))
-	}
-	return r.redact(fmt.Sprintf("%s %s as %s -> %d %s", r.Method, r.Path, r.Principal, r.Status, body))
+	return r.redact(fmt.Sprintf("%s %s as %s -> %d %s", r.Method, r.Path, r.Principal, r.Status, cut(string(r.Body), 400)))
 }

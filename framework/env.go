@@ -10,17 +10,11 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/target"
 )
-
-// DefaultBudget is the client-side request budget per app (requests/s),
-// the documented server limit (UA-RATE-001).
-const DefaultBudget = 100
 
 // Env is one run's view of the target.
 type Env struct {
@@ -29,7 +23,7 @@ type Env struct {
 	Contract *contract.Contract
 	Coverage *contract.Coverage
 	http     *http.Client
-	limiter  *rate.Limiter
+	touched  touched
 }
 
 // NewEnv binds the embedded contract to the target and builds the client
@@ -46,8 +40,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{},
-		limiter: rate.NewLimiter(DefaultBudget, DefaultBudget)}
+	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}}
 	wire := &http.Transport{
 		// No proxy from the environment: traffic goes only where the target says.
 		Proxy:               nil,
@@ -57,7 +50,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 	}
 	validating := &contract.Transport{Contract: c, Base: wire, Redact: t.Redact, Coverage: e.Coverage}
 	e.http = &http.Client{
-		Transport: &budget{next: validating, limiter: e.limiter},
+		Transport: &budget{next: validating, perSecond: t.Budget()},
 		Timeout:   30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a redirect is an answer to judge, not to follow

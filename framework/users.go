@@ -49,7 +49,7 @@ func (e *Env) LongUser() tenant.User {
 func Unknown() string {
 	b := make([]byte, 8)
 	rand.Read(b)
-	return "zz-conform-" + hex.EncodeToString(b)
+	return generatedPrefix + hex.EncodeToString(b)
 }
 
 // ExtraApp is one of the target's extra apps, or the spec is skipped.

@@ -31,6 +31,10 @@ const (
 	EmptyValue              Knob = "empty_value"
 	EmptyPut                Knob = "empty_put"
 	BatchMiss               Knob = "batch_miss"
+	AvatarKey               Knob = "avatar_key"
+	ContentTypeOnBodiless   Knob = "content_type_on_bodiless"
+	ErrorLists              Knob = "error_lists"
+	EnforceFieldLengths     Knob = "enforce_field_lengths"
 )
 
 // Def describes a knob: the divergence it stands for, its alternatives
@@ -61,6 +65,10 @@ var Knobs = []Def{
 	{EmptyValue, "OQ-02", map[string]string{"stored": "key= stores an empty string", "removed": "key= removes the key"}, "stored", "stored"},
 	{EmptyPut, "OQ-01", map[string]string{"200": "an empty PUT changes nothing and answers 200", "400": "an empty PUT answers 400"}, "200", "200"},
 	{BatchMiss, "OQ-06", map[string]string{"omitted": "targets without matches are left out of data", "empty": "targets without matches map to {}"}, "omitted", "omitted"},
+	{AvatarKey, "D-01", map[string]string{"verbatim": "keys are stored as sent: avatarurl and avatar are two keys, neither renamed"}, "verbatim", "verbatim"},
+	{ContentTypeOnBodiless, "D-15", map[string]string{"ignored": "a Content-Type on GET or DELETE is ignored"}, "ignored", "ignored"},
+	{ErrorLists, "D-16", map[string]string{"union": "any status one of the documents lists for the operation"}, "union", "union"},
+	{EnforceFieldLengths, "UA-PUT-011", map[string]string{"off": "client field conventions are not enforced", "on": "over-long standard fields answer 403 with the column-size text"}, "off", "off"},
 }
 
 // Names of the built-in profiles.

@@ -20,15 +20,20 @@ import (
 type Verdict string
 
 const (
-	Pass  Verdict = "PASS"
-	Fail  Verdict = "FAIL"
-	Skip  Verdict = "SKIP"
+	Pass Verdict = "PASS"
+	Fail Verdict = "FAIL"
+	// Skip: the spec could not run against this target (the reason says why).
+	Skip Verdict = "SKIP"
+	// Disabled: turned off by configuration (label filter, opt-in groups).
+	Disabled Verdict = "DISABLED"
+	// Error: the harness or the network failed; the target was not judged.
 	Error Verdict = "ERROR"
-	// NotSelected specs were left out by the label filter.
-	NotSelected Verdict = "NOT SELECTED"
 	// Untestable requirements cannot be checked from outside the server.
 	Untestable Verdict = "NOT TESTABLE"
 )
+
+// notSelected is the reason of specs the label filter left out.
+const notSelected = "not selected by the label filter"
 
 // Spec is one spec's outcome.
 type Spec struct {
@@ -65,7 +70,7 @@ type Summary struct {
 	Failed       int           `json:"failed"`
 	Errored      int           `json:"errored"`
 	Skipped      int           `json:"skipped"`
-	NotSelected  int           `json:"not_selected"`
+	Disabled     int           `json:"disabled"`
 }
 
 // Build classifies every spec of r and aggregates verdicts per requirement
@@ -88,8 +93,12 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 				sp.IDs = append(sp.IDs, l)
 			}
 		}
-		if sp.Verdict != Pass && sp.Verdict != NotSelected {
-			sp.Reason = redact(strings.TrimPrefix(firstLines(sr.Failure.Message, 8), framework.HarnessErrorPrefix))
+		switch {
+		case sp.Verdict == Disabled && sr.Failure.Message == "":
+			sp.Reason = notSelected
+		case sp.Verdict != Pass:
+			msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 8), framework.HarnessErrorPrefix)
+			sp.Reason = redact(strings.TrimPrefix(msg, framework.DisabledPrefix))
 		}
 		for _, e := range sr.ReportEntries {
 			v := redact(e.StringRepresentation())
@@ -108,8 +117,8 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 			s.Errored++
 		case Skip:
 			s.Skipped++
-		case NotSelected:
-			s.NotSelected++
+		case Disabled:
+			s.Disabled++
 		}
 		s.Specs = append(s.Specs, sp)
 	}
@@ -128,8 +137,8 @@ func specVerdict(sr types.SpecReport) Verdict {
 			return Error
 		}
 		return Fail
-	case sr.State == types.SpecStateSkipped && sr.Failure.Message == "":
-		return NotSelected
+	case sr.State == types.SpecStateSkipped && (sr.Failure.Message == "" || strings.HasPrefix(sr.Failure.Message, framework.DisabledPrefix)):
+		return Disabled
 	default:
 		return Skip
 	}
@@ -158,7 +167,7 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 			out.Alternatives = appendNew(out.Alternatives, a)
 		}
 	}
-	for _, v := range []Verdict{Fail, Error, Pass, Skip, NotSelected} {
+	for _, v := range []Verdict{Fail, Error, Pass, Skip, Disabled} {
 		if counts[v] > 0 {
 			out.Verdict = v
 			break

@@ -14,7 +14,7 @@ func (s Summary) WriteTerminal(w io.Writer) {
 	counts := map[Verdict]int{}
 	for _, r := range s.Requirements {
 		counts[r.Verdict]++
-		if r.Verdict == Untestable || r.Verdict == NotSelected {
+		if r.Verdict == Untestable || r.Verdict == Disabled && r.Reason == notSelected {
 			continue
 		}
 		fmt.Fprintf(w, "  %-5s %-13s %-7s %s\n", r.Verdict, r.ID, r.Level, r.Title)
@@ -25,13 +25,13 @@ func (s Summary) WriteTerminal(w io.Writer) {
 			fmt.Fprintln(w, indent(r.Reason, "        "))
 		}
 	}
-	fmt.Fprintf(w, "%d requirements: %d PASS, %d FAIL, %d ERROR, %d SKIP, %d not selected, %d not testable from outside\n",
-		len(s.Requirements), counts[Pass], counts[Fail], counts[Error], counts[Skip], counts[NotSelected], counts[Untestable])
+	fmt.Fprintf(w, "%d requirements: %d PASS, %d FAIL, %d ERROR, %d SKIP, %d DISABLED, %d not testable from outside\n",
+		len(s.Requirements), counts[Pass], counts[Fail], counts[Error], counts[Skip], counts[Disabled], counts[Untestable])
 	if s.SetupFailure != "" {
 		fmt.Fprintf(w, "The run could not start its specs:\n%s\n", indent(s.SetupFailure, "  "))
 	}
-	if s.NotSelected > 0 {
-		fmt.Fprintf(w, "%d specs not selected by the label filter\n", s.NotSelected)
+	if s.Disabled > 0 {
+		fmt.Fprintf(w, "%d specs disabled by configuration (label filter or opt-in groups)\n", s.Disabled)
 	}
 	if s.Errored > 0 {
 		fmt.Fprintf(w, "%d specs could not judge the target (harness or network errors)\n", s.Errored)

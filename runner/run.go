@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -20,116 +21,156 @@ import (
 	_ "github.com/attrconform/attrconform/suites"
 )
 
-func run(args []string) int {
+// options are the flags of a run.
+type options struct {
+	targetFile, labelFilter, reportDir, profile, mutant, optIn string
+	verbose, dryRun                                             bool
+}
+
+func parseRunFlags(args []string) (options, error) {
+	var o options
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
-	targetFile := fs.String("target", "", "target file describing a live endpoint; empty runs against the bundled reference")
-	labelFilter := fs.String("label-filter", "", "Ginkgo label filter selecting specs, e.g. 'write && !burst' or 'UA-PUT-004'")
-	reportDir := fs.String("report-dir", "", "directory for junit.xml, report.json (Ginkgo) and requirements.json")
-	profileName := fs.String("profile", "", "profile overriding the target's: lenient, current or legacy")
-	verbose := fs.Bool("v", false, "print every spec as it runs")
-	mutantName := fs.String("mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
+	fs.StringVar(&o.targetFile, "target", "", "target file describing a live endpoint; empty runs against the bundled reference")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter selecting specs, e.g. 'write && !burst' or 'UA-PUT-004'")
+	fs.StringVar(&o.reportDir, "report-dir", "", "directory for junit.xml, report.json (Ginkgo) and requirements.json")
+	fs.StringVar(&o.profile, "profile", "", "profile overriding the target's: lenient, current or legacy")
+	fs.StringVar(&o.optIn, "opt-in", "", "comma-separated spec groups to enable against a target: burst (races, rate limits), hooks (fault hooks)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (specs, requests per operation, users touched) and send nothing to the target")
+	fs.BoolVar(&o.verbose, "v", false, "print every spec as it runs")
+	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+		return o, err
 	}
 	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q (subcommands: serve)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: serve)", fs.Arg(0))
 	}
+	if o.mutant != "" && o.targetFile != "" {
+		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
+	}
+	return o, nil
+}
 
-	if *mutantName != "" && *targetFile != "" {
-		return usageError("--mutant applies to the bundled reference only; leave out --target")
+func run(args []string) int {
+	o, err := parseRunFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return usageError("%v", err)
 	}
-	tgt, where, stop, err := resolveTarget(*targetFile, *profileName, *mutantName)
+	tgt, err := loadTarget(o)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	defer stop()
+	if o.dryRun {
+		return dryRun(tgt, o)
+	}
+	where := tgt.BaseURL
+	if o.targetFile == "" {
+		srv, err := bundled.Start(tgt, bundled.Options{Mutant: o.mutant})
+		if err != nil {
+			return usageError("%v", err)
+		}
+		defer srv.Close()
+		tgt.BaseURL = srv.URL
+		where = "the bundled reference (in-process) at " + srv.URL
+		if o.mutant != "" {
+			where += " with mutant " + o.mutant
+		}
+	}
 	env, err := framework.NewEnv(tgt)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	framework.Use(env)
-	cat, err := catalog.Load()
+	if err := env.Preflight(); err != nil {
+		return usageError("%v", err)
+	}
+	fmt.Printf("Judging %s (profile %s)\n", tgt.Redact(where), env.Profile.Name)
+	summary, err := runSpecs(env, o, os.Stdout)
 	if err != nil {
 		return usageError("%v", err)
 	}
-
-	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = *labelFilter
-	reporterConfig.Verbose = *verbose
-	if st, err := os.Stdout.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
-		reporterConfig.NoColor = true // CI logs and pipes get no escape codes
-	}
-	if *reportDir != "" {
-		if err := os.MkdirAll(*reportDir, 0o755); err != nil {
-			return usageError("report dir: %v", err)
-		}
-		reporterConfig.JUnitReport = filepath.Join(*reportDir, "junit.xml")
-		reporterConfig.JSONReport = filepath.Join(*reportDir, "report.json")
-	}
-
-	var captured types.Report
-	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
-	gomega.RegisterFailHandler(ginkgo.Fail)
-	fmt.Printf("Judging %s (profile %s)\n", where, env.Profile.Name)
-	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
-
-	summary := report.Build(captured, cat, tgt.Redact)
-	summary.Target, summary.Profile = tgt.Redact(where), env.Profile.Name
-	if *reportDir != "" {
-		if err := summary.WriteJSON(filepath.Join(*reportDir, "requirements.json")); err != nil {
-			fmt.Fprintf(os.Stderr, "runner: writing requirements.json: %v\n", err)
-			return 2
+	summary.Target = tgt.Redact(where)
+	if o.reportDir != "" {
+		if err := summary.WriteJSON(filepath.Join(o.reportDir, "requirements.json")); err != nil {
+			return usageError("writing requirements.json: %v", err)
 		}
 	}
 	summary.WriteTerminal(os.Stdout)
 	return summary.ExitCode()
 }
 
-// resolveTarget loads the target file, or starts the bundled reference
-// in-process when there is none. It returns the target, a description of
-// it for the report, and a function that stops what it started.
-func resolveTarget(file, profileName, mutantName string) (*target.Target, string, func(), error) {
-	if file != "" {
-		t, err := target.Load(file)
+// loadTarget reads the target file, or the bundled tenant when there is
+// none, and applies the profile and opt-in flags. In a dry run, variables
+// that are not set get placeholders: a plan needs no secrets.
+func loadTarget(o options) (*target.Target, error) {
+	var t *target.Target
+	var err error
+	switch {
+	case o.targetFile == "":
+		t, err = bundled.Target()
+	case o.dryRun:
+		var data []byte
+		if data, err = os.ReadFile(o.targetFile); err == nil {
+			t, err = target.Parse(data, placeholderEnv)
+		}
 		if err != nil {
-			return nil, "", nil, err
+			err = fmt.Errorf("target file %s: %w", o.targetFile, err)
 		}
-		if err := overrideProfile(t, profileName); err != nil {
-			return nil, "", nil, err
+	default:
+		t, err = target.Load(o.targetFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.profile != "" {
+		t.Profile = o.profile
+	}
+	for _, g := range strings.Split(o.optIn, ",") {
+		if g = strings.TrimSpace(g); g != "" && !t.OptedIn(g) {
+			t.OptIn = append(t.OptIn, g)
 		}
-		return t, t.BaseURL, func() {}, nil
 	}
-	t, err := bundled.Target()
-	if err != nil {
-		return nil, "", nil, err
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("with --profile/--opt-in: %w", err)
 	}
-	if err := overrideProfile(t, profileName); err != nil {
-		return nil, "", nil, err
-	}
-	srv, err := bundled.Start(t, bundled.Options{Mutant: mutantName})
-	if err != nil {
-		return nil, "", nil, err
-	}
-	t.BaseURL = srv.URL
-	where := "the bundled reference (in-process) at " + srv.URL
-	if mutantName != "" {
-		where += " with mutant " + mutantName
-	}
-	return t, where, func() { srv.Close() }, nil
+	return t, nil
 }
 
-func overrideProfile(t *target.Target, name string) error {
-	if name == "" {
-		return nil
+func placeholderEnv(name string) (string, bool) {
+	if v, ok := os.LookupEnv(name); ok {
+		return v, true
 	}
-	t.Profile = name
-	if _, err := t.ResolveProfile(); err != nil {
-		return fmt.Errorf("--profile: %w", err)
+	return "dry-run-" + name, true
+}
+
+// runSpecs runs the selected specs against env and turns Ginkgo's report
+// into verdicts per requirement. Ginkgo runs once per process.
+func runSpecs(env *framework.Env, o options, out *os.File) (report.Summary, error) {
+	framework.Use(env)
+	cat, err := catalog.Load()
+	if err != nil {
+		return report.Summary{}, err
 	}
-	return nil
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.LabelFilter = o.labelFilter
+	reporterConfig.Verbose = o.verbose
+	if st, err := out.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		reporterConfig.NoColor = true // CI logs and pipes get no escape codes
+	}
+	if o.reportDir != "" {
+		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
+			return report.Summary{}, fmt.Errorf("report dir: %w", err)
+		}
+		reporterConfig.JUnitReport = filepath.Join(o.reportDir, "junit.xml")
+		reporterConfig.JSONReport = filepath.Join(o.reportDir, "report.json")
+	}
+	var captured types.Report
+	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
+	summary := report.Build(captured, cat, env.Target.Redact)
+	summary.Profile = env.Profile.Name
+	return summary, nil
 }
 
 // suiteT stands in for *testing.T: Ginkgo only needs to be told of failure,

@@ -112,7 +112,7 @@ func TestSuiteCatchesMutants(t *testing.T) {
 	}
 }
 
-func failedRequirements(t *testing.T, path string) []string {
+func readSummary(t *testing.T, path string) report.Summary {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -122,6 +122,21 @@ func failedRequirements(t *testing.T, path string) []string {
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func requirement(s report.Summary, id string) report.Requirement {
+	for _, r := range s.Requirements {
+		if r.ID == id {
+			return r
+		}
+	}
+	return report.Requirement{}
+}
+
+func failedRequirements(t *testing.T, path string) []string {
+	t.Helper()
+	s := readSummary(t, path)
 	var out []string
 	for _, r := range s.Requirements {
 		if r.Verdict == report.Fail {

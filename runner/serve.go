@@ -30,8 +30,11 @@ func serve(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if err := overrideProfile(t, *profileName); err != nil {
-		return usageError("%v", err)
+	if *profileName != "" {
+		t.Profile = *profileName
+		if _, err := t.ResolveProfile(); err != nil {
+			return usageError("--profile: %v", err)
+		}
 	}
 	srv, err := bundled.Start(t, bundled.Options{Addr: *listen})
 	if err != nil {

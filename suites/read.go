@@ -47,6 +47,17 @@ var _ = Describe("Reading one user's attributes (GET /{org}/{app}/metadata/user/
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
 	})
 
+	It("ignores a Content-Type on bodiless requests (GET, DELETE, capacity) and answers 200", Req("UA-GET-005", "UA-DEL-001", "UA-CAP-001"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		c := f().Admin()
+		r := c.Raw(http.MethodGet, "/metadata/user/"+user, "", "application/json")
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
+		Expect(c.Raw(http.MethodGet, "/metadata/user/capacity", "", "application/json")).To(HaveStatus(http.StatusOK))
+		Expect(c.Raw(http.MethodDelete, "/metadata/user/"+user, "", "application/json")).To(HaveStatus(http.StatusOK))
+		f().Saw(profile.ContentTypeOnBodiless, "ignored", r)
+	})
+
 	It("answers 200 with data {} after the attributes were deleted", Req("UA-GET-006"), func() {
 		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
 		Expect(f().Admin().Delete(user)).To(HaveStatus(http.StatusOK))

@@ -8,6 +8,8 @@
 package suites
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/attrconform/attrconform/framework"
@@ -15,17 +17,32 @@ import (
 
 var f = framework.Current
 
-// The listed users are swept to empty attributes before and after the run,
-// so that no spec depends on what an earlier run left behind.
-var _ = BeforeSuite(func() { sweep() })
+// The listed users are emptied before the run, so that no spec depends on
+// what an earlier run left behind, and emptied again (or restored, when the
+// target preserves attributes) after it; the leak check then reports
+// anything left behind.
+var snapshot framework.Snapshot
 
-var _ = AfterSuite(func() { sweep() })
-
-func sweep() {
-	e := f()
-	var names []string
-	for _, u := range e.Target.Users {
-		names = append(names, u.Name)
+var _ = BeforeSuite(func() {
+	var err error
+	snapshot, err = f().PrepareUsers()
+	if err != nil {
+		framework.HarnessError(err.Error())
 	}
-	e.Clear(names...)
-}
+})
+
+var _ = AfterSuite(func() {
+	leaks, err := f().RestoreUsers(snapshot)
+	if err != nil {
+		framework.HarnessError(err.Error())
+	}
+	if len(leaks) > 0 {
+		framework.HarnessError("leak check: the run left data behind: " + strings.Join(leaks, "; "))
+	}
+})
+
+// Bursts and fault hooks run only where the target opted in.
+var _ = BeforeEach(framework.GateOptIns)
+
+// A failed spec's report carries the exchange that failed it.
+var _ = AfterEach(framework.RecordFailingExchange)

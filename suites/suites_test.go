@@ -40,6 +40,9 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := env.Preflight(); err != nil {
+		t.Fatal(err)
+	}
 	framework.Use(env)
 	RunSpecs(t, "user-attributes conformance")
 }

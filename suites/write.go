@@ -117,9 +117,11 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 	It("stores any key verbatim, the eight client keys and others alike, with 200", Req("UA-PUT-010", "UA-GEN-008"), func() {
 		body := Form("nickname", "n", "avatarurl", "http://a/b.png", "avatar", "http://a/c.png", "Nickname", "N", "x_custom_42", "c")
 		Expect(f().Admin().Put(writer, body)).To(HaveStatus(http.StatusOK))
-		Expect(f().Admin().Get(writer).Attrs()).To(Equal(map[string]string{
+		r := f().Admin().Get(writer)
+		Expect(r.Attrs()).To(Equal(map[string]string{
 			"nickname": "n", "avatarurl": "http://a/b.png", "avatar": "http://a/c.png", "Nickname": "N", "x_custom_42": "c",
 		}))
+		f().Saw(profile.AvatarKey, "verbatim", r)
 	})
 
 	It("does not hold client field conventions against a write: a 65-character nickname gets 200 (or 403 with the column text)", Req("UA-PUT-011"), func() {
@@ -127,6 +129,9 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		Expect(r).To(HaveStatus(http.StatusOK, http.StatusForbidden))
 		if r.Status == http.StatusForbidden {
 			Expect(r.Text()).To(ContainSubstring("column size"), "a 403 for a field convention names it: %s", r)
+			f().Saw(profile.EnforceFieldLengths, "on", r)
+		} else {
+			f().Saw(profile.EnforceFieldLengths, "off", r)
 		}
 	})
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,9 +64,27 @@ type Target struct {
 	SerialisesWrites bool              `json:"serialises_writes,omitempty"`
 	// FaultHooks declares that the target fails on request when asked with
 	// the X-Conformance-Fault header (the reference with fault hooks on).
-	FaultHooks bool      `json:"fault_hooks,omitempty"`
-	ExtraApps  ExtraApps `json:"extra_apps,omitempty"`
+	FaultHooks bool `json:"fault_hooks,omitempty"`
+	// RequestBudget is the client's request rate per app (requests/s);
+	// 0 means the documented 100.
+	RequestBudget float64 `json:"request_budget,omitempty"`
+	// OptIn enables spec groups that are off by default against a target:
+	// OptInBurst (races and rate limits) and OptInHooks (fault hooks).
+	OptIn []string `json:"opt_in,omitempty"`
+	// PreserveAttributes restores the listed users' attributes as they
+	// were before the run, instead of leaving them empty.
+	PreserveAttributes bool      `json:"preserve_attributes,omitempty"`
+	ExtraApps          ExtraApps `json:"extra_apps,omitempty"`
 }
+
+// Spec groups a target must opt in to.
+const (
+	OptInBurst = "burst"
+	OptInHooks = "hooks"
+)
+
+// OptedIn reports whether the target enables the spec group.
+func (t *Target) OptedIn(group string) bool { return slices.Contains(t.OptIn, group) }
 
 // Load reads, expands and validates a target file.
 func Load(path string) (*Target, error) {
@@ -86,7 +105,7 @@ func Load(path string) (*Target, error) {
 func Parse(data []byte, env func(string) (string, bool)) (*Target, error) {
 	var t Target
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, users, profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, extra_apps)", err)
+		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, users, profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
 	}
 	if err := t.expand(env); err != nil {
 		return nil, err
@@ -207,6 +226,14 @@ func (t *Target) Validate() error {
 	default:
 		bad("body_metric: %q is unknown; use %q, %q, or leave it out to test with margins", t.BodyMetric, BodyRaw, BodyJSON)
 	}
+	for i, g := range t.OptIn {
+		if g != OptInBurst && g != OptInHooks {
+			bad("opt_in[%d]: %q is unknown; use %q (races and rate limits) or %q (fault hooks)", i, g, OptInBurst, OptInHooks)
+		}
+	}
+	if t.RequestBudget < 0 {
+		bad("request_budget: must be positive (requests per second per app), or left out for 100")
+	}
 	if t.Limits.UserBytes < 0 || t.Limits.BodyBytes < 0 || t.Limits.BatchTargets < 0 {
 		bad("limits: values must be positive, or left out for the documented defaults")
 	}
@@ -223,6 +250,14 @@ func (t *Target) ResolveProfile() (profile.Profile, error) {
 		return profile.Profile{}, err
 	}
 	return p.With(t.Knobs)
+}
+
+// Budget is the client's request rate per app, with its default.
+func (t *Target) Budget() float64 {
+	if t.RequestBudget == 0 {
+		return 100
+	}
+	return t.RequestBudget
 }
 
 // UserLimit, BodyLimit and BatchLimit are the limits with their defaults.

@@ -1,0 +1,63 @@
+package framework
+
+import (
+	"fmt"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+)
+
+// ReportEntryExchange names the report entry that holds the last exchange
+// of a failed spec, for reports that show what the target answered.
+const ReportEntryExchange = "exchange"
+
+// Exchange is a request and its answer as reports show them: tokens
+// redacted, bodies cut.
+type Exchange struct {
+	Method       string `json:"method"`
+	Path         string `json:"path"`
+	Principal    string `json:"principal"`
+	RequestBody  string `json:"request_body,omitempty"`
+	Status       int    `json:"status"`
+	ContentType  string `json:"content_type,omitempty"`
+	ResponseBody string `json:"response_body"`
+}
+
+func (x Exchange) String() string {
+	return fmt.Sprintf("%s %s as %s -> %d %s", x.Method, x.Path, x.Principal, x.Status, x.ResponseBody)
+}
+
+var last struct {
+	sync.Mutex
+	x *Exchange
+}
+
+func remember(r *Response) {
+	x := &Exchange{
+		Method: r.Method, Path: r.Path, Principal: r.Principal,
+		RequestBody: r.redact(cut(r.RequestBody, 300)), Status: r.Status,
+		ContentType: r.Header.Get("Content-Type"), ResponseBody: r.redact(cut(string(r.Body), 600)),
+	}
+	last.Lock()
+	last.x = x
+	last.Unlock()
+}
+
+// RecordFailingExchange attaches the spec's last exchange to its report
+// when the spec failed; the suites call it after each spec.
+func RecordFailingExchange() {
+	last.Lock()
+	x := last.x
+	last.x = nil
+	last.Unlock()
+	if x != nil && CurrentSpecReport().Failed() {
+		AddReportEntry(ReportEntryExchange, *x, ReportEntryVisibilityNever)
+	}
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return s
+}
