@@ -24,7 +24,7 @@ import (
 // options are the flags of a run.
 type options struct {
 	targetFile, labelFilter, reportDir, profile, mutant, optIn string
-	verbose, dryRun                                             bool
+	verbose, dryRun                                            bool
 }
 
 func parseRunFlags(args []string) (options, error) {
