@@ -17,5 +17,7 @@ lint:
 	$(GO) vet ./...
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
+# Removes reports and any reference container a killed run left behind.
 clean:
 	rm -rf reports bin
+	$(GO) run ./refcontainer/cmd/clean

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -23,8 +24,8 @@ import (
 
 // options are the flags of a run.
 type options struct {
-	targetFile, labelFilter, reportDir, profile, mutant, optIn string
-	verbose, dryRun                                            bool
+	targetFile, labelFilter, reportDir, profile, mutant, optIn, reference string
+	verbose, dryRun                                                       bool
 }
 
 func parseRunFlags(args []string) (options, error) {
@@ -37,6 +38,7 @@ func parseRunFlags(args []string) (options, error) {
 	fs.StringVar(&o.optIn, "opt-in", "", "comma-separated spec groups to enable against a target: burst (races, rate limits), hooks (fault hooks)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (specs, requests per operation, users touched) and send nothing to the target")
 	fs.BoolVar(&o.verbose, "v", false, "print every spec as it runs")
+	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
 	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -46,6 +48,11 @@ func parseRunFlags(args []string) (options, error) {
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
+	}
+	switch o.reference {
+	case refAuto, refContainer, refInProcess:
+	default:
+		return o, fmt.Errorf("--reference %q: use auto, container or inprocess", o.reference)
 	}
 	return o, nil
 }
@@ -64,18 +71,13 @@ func run(args []string) int {
 	if o.dryRun {
 		return dryRun(tgt, o)
 	}
-	where := tgt.BaseURL
+	where, stop := tgt.BaseURL, func() {}
 	if o.targetFile == "" {
-		srv, err := bundled.Start(tgt, bundled.Options{Mutant: o.mutant})
-		if err != nil {
+		if where, stop, err = startBundled(tgt, o.reference, o.mutant); err != nil {
 			return usageError("%v", err)
 		}
-		defer srv.Close()
-		tgt.BaseURL = srv.URL
-		where = "the bundled reference (in-process) at " + srv.URL
-		if o.mutant != "" {
-			where += " with mutant " + o.mutant
-		}
+		stop = sync.OnceFunc(stop)
+		defer stop()
 	}
 	env, err := framework.NewEnv(tgt)
 	if err != nil {
@@ -89,6 +91,7 @@ func run(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	stop() // before the summary, whose last line closes the output
 	summary.Target = tgt.Redact(where)
 	if o.reportDir != "" {
 		if err := summary.WriteJSON(filepath.Join(o.reportDir, "requirements.json")); err != nil {

@@ -162,7 +162,9 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--target", missingEnv}, "admin_token: environment variable ATTRCONFORM_TEST_UNSET is not set"},
 		{[]string{"--profile", "strictest"}, `unknown profile "strictest"`},
 		{[]string{"--mutant", "no-such-mutant"}, `unknown mutant "no-such-mutant"`},
-		{[]string{"--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
+		{[]string{"--reference", "inprocess", "--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
+		{[]string{"--reference", "vm"}, `--reference "vm": use auto, container or inprocess`},
+		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant runs the reference in-process"},
 	} {
 		res := runRunner(t, c.args...)
 		if res.code != 2 || !strings.Contains(res.stdout+res.stderr, c.want) {
@@ -173,7 +175,7 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 
 func TestLabelFilterSelectsSpecs(t *testing.T) {
 	t.Parallel()
-	res := runRunner(t, "--label-filter", "UA-PUT-004")
+	res := runRunner(t, "--reference", "inprocess", "--label-filter", "UA-PUT-004")
 	m := closing.FindStringSubmatch(lastLine(res.stdout))
 	if res.code != 0 || m == nil || m[1] != "1" {
 		t.Fatalf("exit %d, last line %q: want exactly the one merge spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)

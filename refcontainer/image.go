@@ -1,0 +1,238 @@
+package refcontainer
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+const (
+	// ImageRepo and ImageTagName make ImageTag, the tag of the locally built
+	// reference image.
+	ImageRepo    = "attrconform-reference"
+	ImageTagName = "dev"
+	// ImageTag is the image Run builds (and reuses while the runner binary
+	// is unchanged). Pass it to WithImage to skip the build altogether.
+	ImageTag = ImageRepo + ":" + ImageTagName
+
+	// Label marks every container and image of the reference, so that
+	// leftovers can be found: docker ps -a --filter label=attrconform.reference=true
+	Label = "attrconform.reference"
+	// labelBinary records the SHA-256 of the runner binary inside an image.
+	labelBinary = "attrconform.reference.binary"
+	// labelOwner records host:pid of the process that started a container.
+	labelOwner = "attrconform.reference.owner"
+
+	modulePath = "github.com/attrconform/attrconform"
+	// containerPort is where the reference listens inside the container.
+	containerPort = "8080/tcp"
+)
+
+// entrypoint is the reference command inside the container: it listens on
+// all the container's interfaces, because Docker forwards the published
+// port to the container's own address; the host side of the port is
+// published on 127.0.0.1 only.
+var entrypoint = []string{"/runner", "serve", "--listen", ":8080"}
+
+// dockerfile has no base image: nothing is pulled to build it.
+const dockerfile = `FROM scratch
+COPY runner /runner
+EXPOSE 8080
+USER 65534:65534
+ENTRYPOINT ["/runner", "serve", "--listen", ":8080"]
+`
+
+// built memoises the image this process built or found up to date, so that
+// several Runs in one process build the runner once.
+var built struct {
+	sync.Mutex
+	tag string
+}
+
+// ensureImage returns ImageTag, building the image first unless the engine
+// already has it for the same runner binary.
+func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
+	built.Lock()
+	defer built.Unlock()
+	if built.tag != "" {
+		if _, err := p.Client().ImageInspect(ctx, built.tag); err == nil {
+			return built.tag, nil
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "attrconform-image-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "runner")
+	if err := buildRunner(ctx, bin); err != nil {
+		return "", err
+	}
+	sum, err := fileSHA256(bin)
+	if err != nil {
+		return "", err
+	}
+
+	old, err := p.Client().ImageInspect(ctx, ImageTag)
+	switch {
+	case err == nil && old.Config != nil && old.Config.Labels[labelBinary] == sum:
+		built.tag = ImageTag // up to date: no build
+		return ImageTag, nil
+	case err != nil && !errdefs.IsNotFound(err):
+		return "", fmt.Errorf("inspecting image %s: %w", ImageTag, err)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return "", err
+	}
+	var buildLog bytes.Buffer
+	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+		Context:        dir,
+		Dockerfile:     "Dockerfile",
+		Repo:           ImageRepo,
+		Tag:            ImageTagName,
+		KeepImage:      true,
+		BuildLogWriter: &buildLog,
+		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+			o.Labels = map[string]string{Label: "true", labelBinary: sum}
+			o.PullParent = false
+		},
+	}}
+	tag, err := p.BuildImage(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("building image %s: %w\n%s", ImageTag, err, lastLines(buildLog.String(), 20))
+	}
+	// The image the tag pointed at before is now untagged: remove it unless
+	// a container still uses it (then the engine refuses, which is fine).
+	if old.ID != "" {
+		if now, err := p.Client().ImageInspect(ctx, tag); err == nil && now.ID != old.ID {
+			_, _ = p.Client().ImageRemove(ctx, old.ID, client.ImageRemoveOptions{})
+		}
+	}
+	built.tag = tag
+	return tag, nil
+}
+
+// imagePresent checks that the engine has tag, so that nothing is ever
+// pulled for WithImage.
+func imagePresent(ctx context.Context, p *testcontainers.DockerProvider, tag string) error {
+	_, err := p.Client().ImageInspect(ctx, tag)
+	if errdefs.IsNotFound(err) {
+		return fmt.Errorf("WithImage: image %s is not in the Docker engine, and images are never pulled: build it (run without WithImage) or use %s", tag, ImageTag)
+	}
+	if err != nil {
+		return fmt.Errorf("inspecting image %s: %w", tag, err)
+	}
+	return nil
+}
+
+// buildRunner builds the statically linked runner for Linux on the host's
+// architecture (the engine is local) into out.
+func buildRunner(ctx context.Context, out string) error {
+	dir, err := moduleDir(ctx)
+	if err != nil {
+		return err
+	}
+	gobin, err := goTool()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
+		"-o", out, modulePath+"/runner")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("building the runner for the reference image (go build in %s): %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+func goTool() (string, error) {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p, nil
+	}
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	return "", errors.New("the go command is needed to build the reference image and is not on PATH (or pass WithImage)")
+}
+
+// moduleDir finds the source of this module to build the runner from.
+//
+// First the directory this package was compiled from (runtime.Caller):
+// in a checkout (go test, go run ./runner) that is the exact source of the
+// running code, whatever the current directory. Builds with -trimpath have
+// no such path; then `go list -m` from the current directory, which names
+// the checkout when run inside it, or the module cache copy when this
+// module is a dependency. Either way the directory must hold a go.mod
+// declaring this module.
+func moduleDir(ctx context.Context) (string, error) {
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		dir := filepath.Dir(filepath.Dir(file))
+		if isModuleRoot(dir) {
+			return dir, nil
+		}
+	}
+	if gobin, err := goTool(); err == nil {
+		cmd := exec.CommandContext(ctx, gobin, "list", "-m", "-f", "{{.Dir}}", modulePath)
+		if out, err := cmd.Output(); err == nil {
+			dir := strings.TrimSpace(string(out))
+			if dir != "" && isModuleRoot(dir) {
+				return dir, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("cannot find the source of %s to build the reference image: run from a checkout of it, or pass WithImage", modulePath)
+}
+
+func isModuleRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
+			return true
+		}
+	}
+	return false
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/refcontainer"
+	"github.com/attrconform/attrconform/target"
+)
+
+// How the bundled reference runs.
+const (
+	refAuto      = "auto"
+	refContainer = "container"
+	refInProcess = "inprocess"
+)
+
+// startBundled starts the bundled reference for t as mode says, points t
+// at it, and returns a description for the report and a stop function.
+// In auto mode it runs a container when a Docker engine answers, else
+// in-process, and says which in one line.
+func startBundled(t *target.Target, mode, mutant string) (string, func(), error) {
+	switch {
+	case mutant != "" && mode == refContainer:
+		return "", nil, fmt.Errorf("--mutant runs the reference in-process; leave out --reference container")
+	case mutant != "":
+		mode = refInProcess
+	case mode == refAuto:
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err := refcontainer.Available(ctx)
+		cancel()
+		if err != nil {
+			fmt.Printf("reference: in-process (no Docker engine answers: %v)\n", err)
+			mode = refInProcess
+		} else {
+			fmt.Println("reference: in a container (a Docker engine answers; --reference inprocess avoids it)")
+			mode = refContainer
+		}
+	}
+	if mode == refInProcess {
+		srv, err := bundled.Start(t, bundled.Options{Mutant: mutant})
+		if err != nil {
+			return "", nil, err
+		}
+		t.BaseURL = srv.URL
+		where := "the bundled reference (in-process) at " + srv.URL
+		if mutant != "" {
+			where += " with mutant " + mutant
+		}
+		return where, func() { srv.Close() }, nil
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	fmt.Println("reference: building the image if needed and starting the container")
+	c, err := refcontainer.Run(ctx, refcontainer.WithProfile(t.Profile))
+	if err != nil {
+		return "", nil, fmt.Errorf("starting the reference container: %w", err)
+	}
+	id := c.ID()[:12]
+	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
+	t.BaseURL = c.URL()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Terminate(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "reference: removing container %s: %v (make clean removes leftovers)\n", id, err)
+			return
+		}
+		fmt.Printf("reference: container %s removed\n", id)
+	}
+	// Ctrl-C or SIGTERM must not leave the container behind.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-signals; ok {
+			stop()
+			os.Exit(130)
+		}
+	}()
+	return "the bundled reference (container " + id + ") at " + c.URL(), func() {
+		signal.Stop(signals)
+		close(signals)
+		stop()
+	}, nil
+}
