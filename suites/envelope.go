@@ -84,7 +84,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("keeps the error envelope when the store fails: 500 on every operation", Label("hooks"), Req("UA-ERR-004"), func() {
+	It("keeps the error envelope when the store fails: 500 on every operation", Label(LabelHooks), Req("UA-ERR-004"), func() {
 		c := f().Admin().WithFault(reference.FaultStore)
 		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
 			Expect(r).To(HaveStatus(http.StatusInternalServerError))
@@ -93,7 +93,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty(), "the failed PUT stored nothing")
 	})
 
-	It("keeps the error envelope when overloaded: 503 on every operation", Label("hooks"), Req("UA-ERR-004", "UA-RATE-002"), func() {
+	It("keeps the error envelope when overloaded: 503 on every operation", Label(LabelHooks), Req("UA-ERR-004", "UA-RATE-002"), func() {
 		c := f().Admin().WithFault(reference.FaultOverload)
 		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
 			Expect(r).To(HaveStatus(http.StatusServiceUnavailable))
