@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,4 +170,42 @@ func TestTokensAppearInNoOutput(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A spec whose requests keep being refused for rate (429 after every
+// retry) is an ERROR: the harness could not judge the target.
+func TestRequestsThatNeverGetThroughAreErrors(t *testing.T) {
+	t.Parallel()
+	var real *target.Target
+	file := startReference(t, func(*target.Target) {}, func(tg *target.Target) { real = tg })
+	proxy := httputil.NewSingleHostReverseProxy(mustParse(t, real.BaseURL))
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":"reach_limit","error_description":"This request has reached api limit","timestamp":1,"duration":0}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer busy.Close()
+	data, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(data), real.BaseURL, busy.URL, 1)), 0o600)
+	dir := t.TempDir()
+	res := runRunner(t, "--target", file, "--label-filter", "batch", "--report-dir", dir)
+	if res.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", res.code, res.stdout)
+	}
+	if r := requirement(readSummary(t, filepath.Join(dir, "requirements.json")), "UA-BATCH-002"); r.Verdict != "ERROR" || !strings.Contains(r.Reason, "request budget exhausted") {
+		t.Fatalf("UA-BATCH-002: %s (%s), want ERROR", r.Verdict, r.Reason)
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
