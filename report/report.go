@@ -44,6 +44,8 @@ type Spec struct {
 	Alternatives []string      `json:"alternatives,omitempty"`
 	Notes        []string      `json:"notes,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
+	// Exchange is the last exchange of a failed spec, redacted.
+	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
 
 // Requirement is one catalogue entry with the verdict of its specs.
@@ -55,22 +57,47 @@ type Requirement struct {
 	Reason       string   `json:"reason,omitempty"`
 	Alternatives []string `json:"alternatives,omitempty"`
 	Specs        []string `json:"specs,omitempty"`
+	// Text is the catalogue's statement of the requirement.
+	Text string `json:"text,omitempty"`
+	// Operations are the operations the requirement is about.
+	Operations []string `json:"operations,omitempty"`
+	// Failures are the failed (or errored) specs behind a FAIL (ERROR)
+	// verdict, each with its reason and its failing exchange.
+	Failures []Failure `json:"failures,omitempty"`
+	// Baseline says how a --baseline file judged the verdict.
+	Baseline *BaselineMark `json:"baseline,omitempty"`
+}
+
+// Failure is one failed spec of a requirement.
+type Failure struct {
+	Spec     string              `json:"spec"`
+	Reason   string              `json:"reason,omitempty"`
+	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
 
 // Summary is a whole run.
 type Summary struct {
-	Target       string        `json:"target"`
-	Profile      string        `json:"profile"`
-	Start        time.Time     `json:"start"`
-	Duration     time.Duration `json:"duration_ns"`
-	SetupFailure string        `json:"setup_failure,omitempty"`
-	Requirements []Requirement `json:"requirements"`
-	Specs        []Spec        `json:"specs"`
-	Passed       int           `json:"passed"`
-	Failed       int           `json:"failed"`
-	Errored      int           `json:"errored"`
-	Skipped      int           `json:"skipped"`
-	Disabled     int           `json:"disabled"`
+	// SuiteVersion is the suite's version (see SuiteVersion).
+	SuiteVersion string `json:"suite_version,omitempty"`
+	// ContractSHA256 is the SHA-256 of the openapi.yaml the run validated against.
+	ContractSHA256 string        `json:"contract_sha256,omitempty"`
+	Target         string        `json:"target"`
+	Profile        string        `json:"profile"`
+	Start          time.Time     `json:"start"`
+	Duration       time.Duration `json:"duration_ns"`
+	SetupFailure   string        `json:"setup_failure,omitempty"`
+	Requirements   []Requirement `json:"requirements"`
+	Specs          []Spec        `json:"specs"`
+	Passed         int           `json:"passed"`
+	Failed         int           `json:"failed"`
+	Errored        int           `json:"errored"`
+	Skipped        int           `json:"skipped"`
+	Disabled       int           `json:"disabled"`
+	// Coverage is every documented (operation, status) pair with the
+	// number of validated exchanges that answered it.
+	Coverage []OperationCoverage `json:"coverage,omitempty"`
+	// Baseline is the outcome of --baseline, when one was given.
+	Baseline *BaselineResult `json:"baseline,omitempty"`
 }
 
 // Build classifies every spec of r and aggregates verdicts per requirement
@@ -101,6 +128,12 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 			sp.Reason = redact(strings.TrimPrefix(msg, framework.DisabledPrefix))
 		}
 		for _, e := range sr.ReportEntries {
+			if e.Name == framework.ReportEntryExchange {
+				if x, ok := exchangeOf(e, redact); ok {
+					sp.Exchange = x
+					continue
+				}
+			}
 			v := redact(e.StringRepresentation())
 			if e.Name == framework.ReportEntryAlternative {
 				sp.Alternatives = appendNew(sp.Alternatives, v)
@@ -147,7 +180,7 @@ func specVerdict(sr types.SpecReport) Verdict {
 // aggregate: a requirement fails if any of its specs failed; else it is an
 // error if any errored; else it passes if any passed; else it is skipped.
 func aggregate(req catalog.Requirement, specs []Spec) Requirement {
-	out := Requirement{ID: req.ID, Level: req.Level, Title: req.Title}
+	out := Requirement{ID: req.ID, Level: req.Level, Title: req.Title, Text: strings.TrimSpace(req.Text), Operations: req.Operations}
 	if !req.Testable {
 		out.Verdict, out.Reason = Untestable, req.WhyUntestable
 		return out
@@ -179,19 +212,72 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 	if rs := reasons[out.Verdict]; len(rs) > 0 {
 		out.Reason = strings.Join(rs, "\n")
 	}
+	if out.Verdict == Fail || out.Verdict == Error {
+		for _, sp := range specs {
+			if sp.Verdict == out.Verdict && slices.Contains(sp.IDs, req.ID) {
+				out.Failures = append(out.Failures, Failure{Spec: sp.Name, Reason: sp.Reason, Exchange: sp.Exchange})
+			}
+		}
+	}
 	return out
 }
 
+// exchangeOf reads the exchange a failed spec recorded: the value itself
+// in this process, its JSON when the report was decoded. Every field is
+// redacted again, so that a report never depends on the recorder alone.
+func exchangeOf(e types.ReportEntry, redact func(string) string) (*framework.Exchange, bool) {
+	var x framework.Exchange
+	switch v := e.Value.GetRawValue().(type) {
+	case framework.Exchange:
+		x = v
+	case *framework.Exchange:
+		if v == nil {
+			return nil, false
+		}
+		x = *v
+	default:
+		if e.Value.AsJSON == "" || json.Unmarshal([]byte(e.Value.AsJSON), &x) != nil {
+			return nil, false
+		}
+	}
+	x.Method, x.Path, x.Principal = redact(x.Method), redact(x.Path), redact(x.Principal)
+	x.RequestBody, x.ContentType, x.ResponseBody = redact(x.RequestBody), redact(x.ContentType), redact(x.ResponseBody)
+	return &x, true
+}
+
 // ExitCode is 0 when every selected spec passed, 1 when a spec failed, 2
-// on a harness error, a setup failure, or when nothing ran.
+// on a harness error, a setup failure, or when nothing ran. With a
+// baseline applied, failures the baseline accepts do not count; a failure
+// outside it or a stale entry (its requirement now passes) gives 1.
 func (s Summary) ExitCode() int {
 	switch {
 	case s.SetupFailure != "" || s.Errored > 0 || s.Passed+s.Failed == 0:
 		return 2
+	case s.Baseline != nil:
+		if len(s.Baseline.New)+len(s.Baseline.Stale) > 0 {
+			return 1
+		}
+		return 0
 	case s.Failed > 0:
 		return 1
 	}
 	return 0
+}
+
+// ReadSummary reads a requirements.json the runner wrote.
+func ReadSummary(path string) (Summary, error) {
+	var s Summary
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("%s: not a requirements.json of the runner: %w", path, err)
+	}
+	if len(s.Requirements) == 0 {
+		return s, fmt.Errorf("%s: no requirements in it; is it the runner's requirements.json?", path)
+	}
+	return s, nil
 }
 
 // WriteJSON writes the summary as JSON.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
+	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/framework"
@@ -25,6 +27,7 @@ import (
 // options are the flags of a run.
 type options struct {
 	targetFile, labelFilter, reportDir, profile, mutant, optIn, reference string
+	baseline                                                              string
 	verbose, dryRun                                                       bool
 }
 
@@ -33,7 +36,8 @@ func parseRunFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	fs.StringVar(&o.targetFile, "target", "", "target file describing a live endpoint; empty runs against the bundled reference")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter selecting specs, e.g. 'write && !burst' or 'UA-PUT-004'")
-	fs.StringVar(&o.reportDir, "report-dir", "", "directory for junit.xml, report.json (Ginkgo) and requirements.json")
+	fs.StringVar(&o.reportDir, "report-dir", "", "directory for junit.xml, report.json (Ginkgo), requirements.json and the requirement matrix (requirements.md, requirements.html)")
+	fs.StringVar(&o.baseline, "baseline", "", "YAML file of accepted failures (failures: [{id, reason}]); the run then fails only on a failure outside it or an entry that passes now")
 	fs.StringVar(&o.profile, "profile", "", "profile overriding the target's: lenient, current or legacy")
 	fs.StringVar(&o.optIn, "opt-in", "", "comma-separated spec groups to enable against a target: burst (races, rate limits), hooks (fault hooks)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (specs, requests per operation, users touched) and send nothing to the target")
@@ -44,7 +48,7 @@ func parseRunFlags(args []string) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: serve)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -68,10 +72,20 @@ func run(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	var baseline *report.Baseline
+	if o.baseline != "" {
+		cat, err := catalog.Load()
+		if err != nil {
+			return usageError("%v", err)
+		}
+		if baseline, err = report.LoadBaseline(o.baseline, cat); err != nil {
+			return usageError("%v", err)
+		}
+	}
 	if o.dryRun {
 		return dryRun(tgt, o)
 	}
-	where, stop := tgt.BaseURL, func() {}
+	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
 		if where, stop, err = startBundled(tgt, o.reference, o.mutant); err != nil {
 			return usageError("%v", err)
@@ -93,13 +107,34 @@ func run(args []string) int {
 	}
 	stop() // before the summary, whose last line closes the output
 	summary.Target = tgt.Redact(where)
+	if baseline != nil {
+		summary.ApplyBaseline(baseline, o.baseline)
+	}
 	if o.reportDir != "" {
-		if err := summary.WriteJSON(filepath.Join(o.reportDir, "requirements.json")); err != nil {
-			return usageError("writing requirements.json: %v", err)
+		for _, r := range []struct {
+			name  string
+			write func(string) error
+		}{
+			{"requirements.json", summary.WriteJSON},
+			{"requirements.md", summary.WriteMarkdownFile},
+			{"requirements.html", summary.WriteHTMLFile},
+		} {
+			if err := r.write(filepath.Join(o.reportDir, r.name)); err != nil {
+				return usageError("writing %s: %v", r.name, err)
+			}
 		}
 	}
 	summary.WriteTerminal(os.Stdout)
 	return summary.ExitCode()
+}
+
+// redactURL hides a password in a base URL's user information.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }
 
 // loadTarget reads the target file, or the bundled tenant when there is
@@ -168,11 +203,17 @@ func runSpecs(env *framework.Env, o options, out *os.File) (report.Summary, erro
 		reporterConfig.JSONReport = filepath.Join(o.reportDir, "report.json")
 	}
 	var captured types.Report
+	progress := report.NewProgress(out, o.verbose)
+	ginkgo.ReportBeforeSuite(func(r ginkgo.Report) { progress.Start(r.PreRunStats.SpecsThatWillRun) })
+	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) { progress.SpecDone(sr) })
 	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
 	summary := report.Build(captured, cat, env.Target.Redact)
 	summary.Profile = env.Profile.Name
+	summary.SuiteVersion = report.SuiteVersion()
+	summary.ContractSHA256 = report.ContractHash(attrconform.Contract)
+	summary.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
 	return summary, nil
 }
 

@@ -120,7 +120,7 @@ var _ = Describe("Concurrent updates of one user", Label("race", LabelBurst), Se
 			f().Clear(user)
 			for _, o := range race(f().Admin(), user) {
 				if o.err == nil && o.status == http.StatusConflict {
-					expectText(o.resp, "Concurrent updates not allowed", "concurrent updates not allowed")
+					expectText(o.resp, "Failed to update userMetadata. Concurrent updates not allowed", "update userMetadata failed, concurrent updates not allowed")
 					return
 				}
 			}

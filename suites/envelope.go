@@ -38,11 +38,12 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("answers an unknown org or app with 404 organization_application_not_found", Req("UA-GEN-001", "UA-ERR-001"), func() {
+	It("answers every operation on an unknown org or app with 404 organization_application_not_found", Req("UA-GEN-001", "UA-ERR-001"), func() {
 		for _, c := range []Caller{f().Admin().At(f().Target.Org, "nosuchapp-conform"), f().Admin().At("nosuchorg-conform", f().Target.App.Name)} {
-			r := c.Get(user)
-			Expect(r).To(HaveStatus(http.StatusNotFound))
-			Expect(r.Field("error")).To(Equal("organization_application_not_found"), "%s", r)
+			for _, r := range everyOperation(c, user) {
+				Expect(r).To(HaveStatus(http.StatusNotFound))
+				Expect(r.Field("error")).To(Equal("organization_application_not_found"), "%s", r)
+			}
 		}
 	})
 
@@ -73,20 +74,18 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 
 	It("answers every operation of an app whose user attributes are switched off with 403", Label(LabelExtraApp), Req("UA-ERR-003"), func() {
 		app := f().ExtraApp("disabled")
-		c := f().AdminOf(app)
 		name := user
 		if len(app.Users) > 0 {
 			name = app.Users[0].Name
 		}
-		for _, r := range []*Response{c.Put(name, Form("a", "1")), c.Get(name), c.Batch([]string{name}, []string{"a"}), c.Capacity(), c.Delete(name)} {
+		for _, r := range everyOperation(f().AdminOf(app), name) {
 			Expect(r).To(HaveStatus(http.StatusForbidden))
 			Expect(r.Text()).To(ContainSubstring(f().Target.Org+"#"+app.Name+" user metadata service not allow"), "%s", r)
 		}
 	})
 
 	It("keeps the error envelope when the store fails: 500 on every operation", Label(LabelHooks), Req("UA-ERR-004"), func() {
-		c := f().Admin().WithFault(reference.FaultStore)
-		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
+		for _, r := range everyOperation(f().Admin().WithFault(reference.FaultStore), user) {
 			Expect(r).To(HaveStatus(http.StatusInternalServerError))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}
@@ -94,8 +93,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 	})
 
 	It("keeps the error envelope when overloaded: 503 on every operation", Label(LabelHooks), Req("UA-ERR-004", "UA-RATE-002"), func() {
-		c := f().Admin().WithFault(reference.FaultOverload)
-		for _, r := range []*Response{c.Put(user, Form("a", "1")), c.Get(user), c.Batch([]string{user}, []string{"a"}), c.Capacity(), c.Delete(user)} {
+		for _, r := range everyOperation(f().Admin().WithFault(reference.FaultOverload), user) {
 			Expect(r).To(HaveStatus(http.StatusServiceUnavailable))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}

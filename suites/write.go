@@ -47,6 +47,16 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		}))
 	})
 
+	It("refuses a pair with an empty key with 400 (or ignores it with 200), never storing an empty key", Req("UA-PUT-003"), func() {
+		r := f().Admin().OffContract("a pair with an empty key").PutAs(writer, "=v&kept=1", "application/x-www-form-urlencoded")
+		Expect(r).To(HaveStatus(http.StatusBadRequest, http.StatusOK))
+		attrs := f().Admin().Get(writer).Attrs()
+		Expect(attrs).NotTo(HaveKey(""), "an empty key was stored: %s", r)
+		if r.Status == http.StatusBadRequest {
+			Expect(attrs).To(BeEmpty(), "a refused PUT stores nothing")
+		}
+	})
+
 	It("merges: keys not named in a later PUT are kept, named ones overwritten, and answers 200", Req("UA-PUT-004"), func() {
 		Expect(f().Admin().Put(writer, Form("nickname", "Ann", "mail", "a@example.com"))).To(HaveStatus(http.StatusOK))
 		Expect(f().Admin().Put(writer, Form("nickname", "Bea", "phone", "123"))).To(HaveStatus(http.StatusOK))
