@@ -21,3 +21,16 @@ lint:
 clean:
 	rm -rf reports bin
 	$(GO) run ./refcontainer/cmd/clean
+
+# Proving the suite (reference/mutant): `make mutation` runs it against the
+# faithful reference and every mutant and prints the table; it fails unless
+# every mutant is killed by a spec of a requirement it breaks. `make soak`
+# (not part of every CI run) repeats the race and rate-limit specs 50 times.
+SOAK_MUTANTS ?= no-version-check,leaky-conflict,torn-write,spurious-409,no-rate-limit,rate-limit-no-retry-after
+.PHONY: mutation soak
+
+mutation:
+	$(GO) run ./reference/mutant/cmd/mutation -deadline 20m
+
+soak:
+	$(GO) run ./reference/mutant/cmd/mutation -soak 50 -label-filter 'race || ratelimit' -mutants $(SOAK_MUTANTS) -deadline 90m

@@ -278,7 +278,7 @@ func (r *Response) BatchData() map[string]map[string]string {
 func (r *Response) Capacity() int64 {
 	GinkgoHelper()
 	var n json.Number
-	raw, _ := json.Marshal(r.obj["data"])
+	raw, _ := r.rawData() // as sent: a decoded float would hide "26.0"
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {

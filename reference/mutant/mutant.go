@@ -3,6 +3,12 @@
 // failing against every one of them. Mutants live here, as configuration
 // changes and wrappers around the store and the handler, so that the
 // reference's own code paths stay faithful and easy to read.
+//
+// The registry is spread over one file per concern (limits, race, auth,
+// capacity, delete, write, batch, envelope, ratelimit); http.go holds what
+// the handler wrappers share. `make mutation` (cmd/mutation) runs the
+// suite against every mutant and fails unless each is killed by a spec of
+// a requirement it breaks.
 package mutant
 
 import (
@@ -22,6 +28,11 @@ type Mutant struct {
 	// fail a spec of at least one of them.
 	Breaks []string
 	Doc    string
+	// Profile, when set, is the profile the suite must judge the mutant
+	// with (runner --profile): the defect is one of the documented
+	// alternatives, which the default lenient profile accepts, so only a
+	// profile that pins the other alternative can see it.
+	Profile string
 	// Apply changes the configuration, and may return a wrapper of the
 	// server's handler.
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
@@ -29,7 +40,12 @@ type Mutant struct {
 
 var registry = map[string]Mutant{}
 
-func register(m Mutant) { registry[m.Name] = m }
+func register(m Mutant) {
+	if _, dup := registry[m.Name]; dup {
+		panic("mutant: " + m.Name + " is registered twice")
+	}
+	registry[m.Name] = m
+}
 
 // Lookup finds a mutant by name.
 func Lookup(name string) (Mutant, error) {
@@ -52,6 +68,11 @@ func Names() []string {
 
 func configOnly(f func(*reference.Config)) func(*reference.Config) func(http.Handler) http.Handler {
 	return func(c *reference.Config) func(http.Handler) http.Handler { f(c); return nil }
+}
+
+// handlerOnly leaves the configuration and wraps the handler.
+func handlerOnly(wrap func(http.Handler) http.Handler) func(*reference.Config) func(http.Handler) http.Handler {
+	return func(*reference.Config) func(http.Handler) http.Handler { return wrap }
 }
 
 // wrapStore replaces the configured store (or the default) with wrap(store).

@@ -1,0 +1,284 @@
+// Command mutation proves the suite: it runs the whole suite against the
+// faithful reference and against the reference with each mutant of
+// package mutant, and prints a table of the mutants killed or survived,
+// the requirements whose specs failed, and the time of each run. It exits
+// 1 unless the faithful reference passes and every mutant is killed by a
+// spec of a requirement the mutant breaks.
+//
+//	go run ./reference/mutant/cmd/mutation                     # the table (make mutation)
+//	go run ./reference/mutant/cmd/mutation -soak 50 \
+//	    -label-filter 'race || ratelimit' -mutants no-version-check,no-rate-limit   # make soak
+//
+// It builds the runner once, then runs it as separate processes, a few at
+// a time, each with its own report directory and a time limit. With -soak
+// N every target runs N times and must prove its point every time.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/attrconform/attrconform/reference/mutant"
+)
+
+func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
+
+type options struct {
+	runner, pkg, work, labelFilter, mutants string
+	workers, soak                           int
+	timeout, deadline                       time.Duration
+}
+
+func mainCode(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mutation", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.runner, "runner", "", "a runner binary to use; default: build -pkg once")
+	fs.StringVar(&o.pkg, "pkg", "./runner", "the runner's package, built when -runner is not given")
+	fs.StringVar(&o.work, "work", "", "directory for the runs' reports; default a temporary one, removed unless a run went wrong")
+	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutants to run; default every registered one")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "the runner's --label-filter for every run")
+	fs.IntVar(&o.workers, "workers", 2, "runs at the same time")
+	fs.IntVar(&o.soak, "soak", 0, "run every target this many times; each run must prove its point")
+	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "time limit of one run")
+	fs.DurationVar(&o.deadline, "deadline", 0, "time limit of the whole command; 0 means none (runs still have -timeout)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 || o.workers < 1 || o.soak < 0 || o.timeout <= 0 {
+		fmt.Fprintln(stderr, "mutation: bad arguments (see -h)")
+		return 2
+	}
+	targets, err := plan(o.mutants)
+	if err != nil {
+		fmt.Fprintln(stderr, "mutation:", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.deadline)
+		defer cancel()
+	}
+
+	work, cleanup, err := workDir(o.work)
+	if err != nil {
+		fmt.Fprintln(stderr, "mutation:", err)
+		return 2
+	}
+	bin := o.runner
+	if bin == "" {
+		bin = filepath.Join(work, "runner-bin")
+		fmt.Fprintf(stderr, "mutation: building %s\n", o.pkg)
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, o.pkg)
+		build.Stdout, build.Stderr = stderr, stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(stderr, "mutation: building the runner: %v\n", err)
+			cleanup(false)
+			return 2
+		}
+	}
+
+	start := time.Now()
+	times := max(o.soak, 1)
+	jobs := make([]job, 0, len(targets)*times)
+	// Round-major order: every target makes progress together.
+	for i := range times {
+		for ti, t := range targets {
+			dir := filepath.Join(work, "runs", strings.ReplaceAll(strings.ReplaceAll(t.name, " --", "_"), " ", "-"))
+			if o.soak > 0 {
+				dir = filepath.Join(dir, fmt.Sprint(i+1))
+			}
+			jobs = append(jobs, job{target: ti, round: i, soak: o.soak > 0, t: t, dir: dir})
+		}
+	}
+	runs := execute(ctx, bin, o, jobs, stderr)
+	wall := time.Since(start)
+
+	var ok bool
+	if o.soak > 0 {
+		byTarget := make([][]run, len(targets))
+		for i, j := range jobs {
+			byTarget[j.target] = append(byTarget[j.target], runs[i])
+		}
+		ok = writeSoak(stdout, targets, byTarget, wall)
+	} else {
+		ok = writeTable(stdout, targets, runs, wall)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))
+		ok = false
+	}
+	cleanup(ok)
+	if !ok {
+		return 1
+	}
+	return 0
+}
+
+// plan lists the targets: the faithful reference under every profile a
+// selected mutant is judged with, then the mutants in name order.
+func plan(names string) ([]target, error) {
+	selected := mutant.Names()
+	if names != "" {
+		selected = nil
+		for _, n := range strings.Split(names, ",") {
+			if n = strings.TrimSpace(n); n != "" && !slices.Contains(selected, n) {
+				selected = append(selected, n)
+			}
+		}
+	}
+	faithful := []target{{name: "faithful"}}
+	var mutants []target
+	for _, n := range selected {
+		m, err := mutant.Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, profile: m.Profile})
+		if m.Profile != "" && !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile }) {
+			faithful = append(faithful, target{name: "faithful --profile " + m.Profile, profile: m.Profile})
+		}
+	}
+	return append(faithful, mutants...), nil
+}
+
+// workDir makes the report directory; cleanup removes it when the command
+// made it and everything went well, else says where it is.
+func workDir(dir string) (string, func(ok bool), error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		return dir, func(bool) {}, nil
+	}
+	dir, err := os.MkdirTemp("", "mutation-")
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func(ok bool) {
+		if ok {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Fprintf(os.Stderr, "mutation: reports kept in %s\n", dir)
+		}
+	}, nil
+}
+
+type job struct {
+	target, round int
+	soak          bool
+	t             target
+	dir           string
+}
+
+// execute runs the jobs on o.workers workers and returns their runs in
+// job order. Jobs not started before ctx ends are errors.
+func execute(ctx context.Context, bin string, o options, jobs []job, progress io.Writer) []run {
+	runs := make([]run, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range min(o.workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				runs[i] = runOnce(ctx, bin, o, jobs[i])
+				verdict := judge(jobs[i].t, runs[i])
+				mu.Lock()
+				done++
+				fmt.Fprintf(progress, "[%d/%d] %s: %s (%s)\n", done, len(jobs), jobs[i].label(), verdict.result, seconds(runs[i].elapsed))
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			for j := i; j < len(jobs); j++ {
+				runs[j] = run{exit: -1, err: fmt.Errorf("not run: %v", context.Cause(ctx))}
+			}
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return runs
+}
+
+func (j job) label() string {
+	if j.soak {
+		return fmt.Sprintf("%s #%d", j.t.name, j.round+1)
+	}
+	return j.t.name
+}
+
+// runOnce runs the runner for one job with the per-run time limit.
+func runOnce(ctx context.Context, bin string, o options, j job) run {
+	r := run{exit: -1, dir: j.dir}
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
+		r.err = err
+		return r
+	}
+	args := []string{"--reference", "inprocess", "--report-dir", j.dir}
+	if j.t.mutant != "" {
+		args = append(args, "--mutant", j.t.mutant)
+	}
+	if j.t.profile != "" {
+		args = append(args, "--profile", j.t.profile)
+	}
+	if o.labelFilter != "" {
+		args = append(args, "--label-filter", o.labelFilter)
+	}
+	out, err := os.Create(filepath.Join(j.dir, "output.txt"))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer out.Close()
+	rctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	err = cmd.Run()
+	r.elapsed = time.Since(start)
+	var exit *exec.ExitError
+	switch {
+	case rctx.Err() != nil:
+		r.timedOut = errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		r.err = fmt.Errorf("stopped: %v", context.Cause(rctx))
+		return r
+	case errors.As(err, &exit):
+		r.exit = exit.ExitCode()
+	case err != nil:
+		r.err = err
+		return r
+	default:
+		r.exit = 0
+	}
+	r.summary, r.err = readSummary(filepath.Join(j.dir, "requirements.json"))
+	return r
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// target is what one run judges: the faithful reference, or the reference
+// with one mutant; profile is the runner's --profile ("" keeps the
+// target's own).
+type target struct {
+	name    string
+	mutant  string   // empty for the faithful reference
+	breaks  []string // the requirement IDs the mutant breaks
+	profile string
+}
+
+func (t target) faithful() bool { return t.mutant == "" }
+
+// summary is the part of the runner's requirements.json this command
+// reads (report.Summary).
+type summary struct {
+	SetupFailure string `json:"setup_failure"`
+	Requirements []struct {
+		ID      string `json:"id"`
+		Verdict string `json:"verdict"`
+	} `json:"requirements"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Errored int `json:"errored"`
+}
+
+func readSummary(path string) (*summary, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// failed lists the requirement IDs whose verdict is FAIL.
+func (s *summary) failed() []string {
+	var out []string
+	for _, r := range s.Requirements {
+		if r.Verdict == "FAIL" {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+// run is what one runner process did.
+type run struct {
+	exit     int // the runner's exit status; -1 when it did not exit by itself
+	timedOut bool
+	err      error    // it could not run, or wrote no readable requirements.json
+	summary  *summary // nil with err
+	elapsed  time.Duration
+	dir      string // its report directory
+}
+
+// Results of a run.
+const (
+	passed   = "passed"           // the faithful reference passed every selected spec
+	failing  = "FAILED"           // the faithful reference failed a spec
+	killed   = "killed"           // a spec of a requirement the mutant breaks failed
+	offPoint = "killed elsewhere" // specs failed, but none of a requirement the mutant breaks
+	survived = "SURVIVED"         // no spec failed
+	broken   = "ERROR"            // no verdicts: timeout, crash, no report
+)
+
+// outcome is the judgement of one run.
+type outcome struct {
+	result string
+	ok     bool
+	failed []string // FAIL requirements, those the mutant breaks first
+	note   string
+}
+
+// judge decides whether a run proves what it should: the faithful
+// reference passes; a mutant fails a spec of a requirement it breaks.
+func judge(t target, r run) outcome {
+	switch {
+	case r.timedOut:
+		return outcome{result: broken, note: "timed out"}
+	case r.err != nil || r.summary == nil:
+		msg := "no requirements.json"
+		if r.err != nil {
+			msg = r.err.Error()
+		}
+		return outcome{result: broken, note: fmt.Sprintf("exit %d: %s", r.exit, msg)}
+	}
+	s := r.summary
+	failed := s.failed()
+	var hits, others []string
+	for _, id := range failed {
+		if slices.Contains(t.breaks, id) {
+			hits = append(hits, id)
+		} else {
+			others = append(others, id)
+		}
+	}
+	o := outcome{failed: append(hits, others...)}
+	if t.faithful() {
+		switch {
+		case r.exit == 0 && len(failed) == 0 && s.Failed == 0 && s.Errored == 0 && s.SetupFailure == "" && s.Passed > 0:
+			o.result, o.ok = passed, true
+		case len(failed) > 0 || s.Failed > 0:
+			o.result = failing
+		default:
+			o.result, o.note = broken, errorNote(r)
+		}
+		return o
+	}
+	switch {
+	case len(hits) > 0:
+		o.result, o.ok = killed, true
+		if r.exit != 1 {
+			o.note = errorNote(r)
+		}
+	case len(failed) > 0:
+		o.result, o.note = offPoint, "breaks "+strings.Join(t.breaks, ", ")
+	case r.exit == 0:
+		o.result, o.note = survived, "breaks "+strings.Join(t.breaks, ", ")
+	default:
+		o.result, o.note = broken, errorNote(r)
+	}
+	return o
+}
+
+func errorNote(r run) string {
+	var parts []string
+	if r.exit != 0 {
+		parts = append(parts, fmt.Sprintf("exit %d", r.exit))
+	}
+	if r.summary != nil {
+		if r.summary.Errored > 0 {
+			parts = append(parts, fmt.Sprintf("%d specs errored", r.summary.Errored))
+		}
+		if r.summary.SetupFailure != "" {
+			parts = append(parts, "setup failed: "+firstLine(r.summary.SetupFailure))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// firstLine is the first line of s, cut to 160 bytes.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if len(line) > 160 {
+		line = line[:160] + "…"
+	}
+	return line
+}
+
+// maxIDs bounds the IDs a table row lists.
+const maxIDs = 6
+
+// idList shows the failed IDs, marking with * those the mutant breaks.
+func idList(t target, ids []string) string {
+	if len(ids) == 0 {
+		return "-"
+	}
+	shown := make([]string, 0, maxIDs)
+	for i, id := range ids {
+		if i == maxIDs {
+			shown = append(shown, fmt.Sprintf("(+%d)", len(ids)-maxIDs))
+			break
+		}
+		if slices.Contains(t.breaks, id) {
+			id += "*"
+		}
+		shown = append(shown, id)
+	}
+	return strings.Join(shown, " ")
+}
+
+// writeTable prints one row per target and the closing lines; it reports
+// whether every target proved what it should.
+func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration) bool {
+	rows := [][]string{{"MUTANT", "RESULT", "FAILED REQUIREMENTS (* = broken by the mutant)", "TIME"}}
+	var notes []string
+	counts := map[string]int{}
+	allOK := true
+	for i, t := range targets {
+		o := judge(t, runs[i])
+		allOK = allOK && o.ok
+		if !t.faithful() {
+			counts[o.result]++
+		}
+		rows = append(rows, []string{t.name, o.result, idList(t, o.failed), seconds(runs[i].elapsed)})
+		if o.note != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", t.name, o.note))
+		}
+		if !o.ok && runs[i].dir != "" {
+			notes = append(notes, fmt.Sprintf("%s: reports in %s", t.name, runs[i].dir))
+		}
+	}
+	writeColumns(w, rows)
+	for _, n := range notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+	mutants := 0
+	var faithful []string
+	for i, t := range targets {
+		if t.faithful() {
+			faithful = append(faithful, judge(t, runs[i]).result)
+		} else {
+			mutants++
+		}
+	}
+	fmt.Fprintf(w, "%d mutants: %d killed, %d killed elsewhere, %d survived, %d errors; faithful reference: %s; wall time %s\n",
+		mutants, counts[killed], counts[offPoint], counts[survived], counts[broken], strings.Join(faithful, ", "), seconds(wall))
+	if allOK {
+		fmt.Fprintln(w, "mutation: every mutant killed by a spec of a requirement it breaks; the faithful reference passes")
+	} else {
+		fmt.Fprintln(w, "mutation: FAILED")
+	}
+	return allOK
+}
+
+// writeSoak prints one result line per target for repeated runs
+// (runs[t][i] is target t's i-th run); it reports whether every run of
+// every target proved what it should.
+func writeSoak(w io.Writer, targets []target, runs [][]run, wall time.Duration) bool {
+	rows := [][]string{{"TARGET", "RESULT", "RUNS", "TIME (min / median / max)"}}
+	var notes []string
+	allOK := true
+	for ti, t := range targets {
+		good := 0
+		var times []time.Duration
+		for i, r := range runs[ti] {
+			o := judge(t, r)
+			times = append(times, r.elapsed)
+			if o.ok {
+				good++
+				continue
+			}
+			note := fmt.Sprintf("%s run %d: %s", t.name, i+1, o.result)
+			if len(o.failed) > 0 {
+				note += " " + idList(t, o.failed)
+			}
+			if o.note != "" {
+				note += " (" + o.note + ")"
+			}
+			if r.dir != "" {
+				note += "; reports in " + r.dir
+			}
+			notes = append(notes, note)
+		}
+		want := killed
+		if t.faithful() {
+			want = passed
+		}
+		result := want
+		if good != len(runs[ti]) {
+			result, allOK = "FAILED ("+want+" in "+fmt.Sprint(good)+")", false
+		}
+		rows = append(rows, []string{t.name, result, fmt.Sprintf("%d/%d", good, len(runs[ti])), spread(times)})
+	}
+	writeColumns(w, rows)
+	for _, n := range notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+	if allOK {
+		fmt.Fprintf(w, "soak: every run as expected; wall time %s\n", seconds(wall))
+	} else {
+		fmt.Fprintf(w, "soak: FAILED; wall time %s\n", seconds(wall))
+	}
+	return allOK
+}
+
+func spread(ts []time.Duration) string {
+	if len(ts) == 0 {
+		return "-"
+	}
+	s := slices.Clone(ts)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return fmt.Sprintf("%s / %s / %s", seconds(s[0]), seconds(s[len(s)/2]), seconds(s[len(s)-1]))
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+func writeColumns(w io.Writer, rows [][]string) {
+	width := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], len(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			if i == len(row)-1 {
+				b.WriteString(cell)
+			} else {
+				fmt.Fprintf(&b, "%-*s  ", width[i], cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as a fake runner (fakeRunner) when this variable
+// is set, so that the command's process handling is tested without the
+// suite.
+const fakeEnv = "MUTATION_TEST_FAKE_RUNNER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) != "" {
+		os.Exit(fakeRunner(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeRunner answers like the runner: the faithful reference passes;
+// batch-cap-101 fails UA-BATCH-006 (killed), leaky-conflict fails
+// UA-GEN-001 (killed elsewhere), batch-cap-99 passes (survived),
+// no-version-check hangs (timeout), user-limit-plus-one writes no report.
+func fakeRunner(args []string) int {
+	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
+	dir := fs.String("report-dir", "", "")
+	name := fs.String("mutant", "", "")
+	fs.String("reference", "", "")
+	fs.String("profile", "", "")
+	fs.String("label-filter", "", "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var failed []string
+	switch *name {
+	case "batch-cap-101":
+		failed = []string{"UA-BATCH-006"}
+	case "leaky-conflict":
+		failed = []string{"UA-GEN-001"}
+	case "no-version-check":
+		time.Sleep(time.Minute)
+	case "user-limit-plus-one":
+		return 2
+	}
+	type req struct{ ID, Verdict string }
+	s := struct {
+		Requirements   []req `json:"requirements"`
+		Passed, Failed int
+	}{Passed: 10, Failed: len(failed)}
+	for _, id := range []string{"UA-BATCH-006", "UA-GEN-001", "UA-CONC-001"} {
+		v := "PASS"
+		if strings.Contains(strings.Join(failed, " "), id) {
+			v = "FAIL"
+		}
+		s.Requirements = append(s.Requirements, req{id, v})
+	}
+	data, _ := json.Marshal(s)
+	os.WriteFile(filepath.Join(*dir, "requirements.json"), data, 0o644)
+	if len(failed) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func summaryOf(verdicts map[string]string, passed, failed, errored int) *summary {
+	s := &summary{Passed: passed, Failed: failed, Errored: errored}
+	for _, id := range []string{"UA-A-001", "UA-B-001", "UA-C-001"} {
+		v := "PASS"
+		if verdicts[id] != "" {
+			v = verdicts[id]
+		}
+		s.Requirements = append(s.Requirements, struct {
+			ID      string `json:"id"`
+			Verdict string `json:"verdict"`
+		}{id, v})
+	}
+	return s
+}
+
+func TestJudge(t *testing.T) {
+	faithful := target{name: "faithful"}
+	m := target{name: "m", mutant: "m", breaks: []string{"UA-B-001"}}
+	cases := []struct {
+		name   string
+		t      target
+		r      run
+		result string
+		ok     bool
+		failed string
+	}{
+		{"faithful passes", faithful, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, passed, true, ""},
+		{"faithful fails a spec", faithful, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}, failing, false, "UA-A-001"},
+		{"faithful with a harness error", faithful, run{exit: 2, summary: summaryOf(map[string]string{"UA-A-001": "ERROR"}, 4, 0, 1)}, broken, false, ""},
+		{"faithful with nothing run", faithful, run{exit: 2, summary: summaryOf(nil, 0, 0, 0)}, broken, false, ""},
+		{"killed", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL", "UA-B-001": "FAIL"}, 3, 2, 0)}, killed, true, "UA-B-001 UA-A-001"},
+		{"killed despite a harness error", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "FAIL", "UA-C-001": "ERROR"}, 3, 1, 1)}, killed, true, "UA-B-001"},
+		{"killed elsewhere", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 3, 1, 0)}, offPoint, false, "UA-A-001"},
+		{"survived", m, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, survived, false, ""},
+		{"errored without failures", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "ERROR"}, 3, 0, 1)}, broken, false, ""},
+		{"timed out", m, run{exit: -1, timedOut: true, err: errors.New("stopped")}, broken, false, ""},
+		{"no report", m, run{exit: 2, err: errors.New("no requirements.json")}, broken, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := judge(c.t, c.r)
+			if o.result != c.result || o.ok != c.ok || strings.Join(o.failed, " ") != c.failed {
+				t.Fatalf("judge: %+v, want result %q ok %v failed %q", o, c.result, c.ok, c.failed)
+			}
+		})
+	}
+}
+
+func TestTable(t *testing.T) {
+	targets := []target{
+		{name: "faithful"},
+		{name: "a-mutant", mutant: "a-mutant", breaks: []string{"UA-B-001"}},
+		{name: "z-mutant", mutant: "z-mutant", breaks: []string{"UA-C-001"}},
+	}
+	all := map[string]string{"UA-A-001": "FAIL", "UA-B-001": "FAIL", "UA-C-001": "FAIL"}
+	runs := []run{
+		{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: 5 * time.Second},
+		{exit: 1, summary: summaryOf(all, 2, 3, 0), elapsed: 6200 * time.Millisecond},
+		{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: 4 * time.Second, dir: "/tmp/z"},
+	}
+	var out bytes.Buffer
+	if writeTable(&out, targets, runs, time.Minute) {
+		t.Fatal("a survivor must fail the table")
+	}
+	for _, want := range []string{
+		"MUTANT    RESULT    FAILED REQUIREMENTS (* = broken by the mutant)  TIME\n",
+		"faithful  passed    -                                               5.0s\n",
+		"a-mutant  killed    UA-B-001* UA-A-001 UA-C-001                     6.2s\n",
+		"z-mutant  SURVIVED  -                                               4.0s\n",
+		"  z-mutant: breaks UA-C-001\n  z-mutant: reports in /tmp/z\n",
+		"2 mutants: 1 killed, 0 killed elsewhere, 1 survived, 0 errors; faithful reference: passed; wall time 60.0s\n",
+		"mutation: FAILED\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	runs[2] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
+	out.Reset()
+	if !writeTable(&out, targets, runs, time.Minute) || !strings.Contains(out.String(), "mutation: every mutant killed") {
+		t.Fatalf("every mutant killed and the faithful reference passing must pass:\n%s", out.String())
+	}
+	runs[0] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
+	out.Reset()
+	if writeTable(&out, targets, runs, time.Minute) {
+		t.Fatalf("a failing faithful reference must fail the table:\n%s", out.String())
+	}
+}
+
+func TestIDListIsBounded(t *testing.T) {
+	var ids []string
+	for i := range 9 {
+		ids = append(ids, fmt.Sprintf("UA-X-%03d", i))
+	}
+	got := idList(target{breaks: []string{"UA-X-000"}}, ids)
+	if got != "UA-X-000* UA-X-001 UA-X-002 UA-X-003 UA-X-004 UA-X-005 (+3)" {
+		t.Fatalf("idList: %q", got)
+	}
+}
+
+func TestSoak(t *testing.T) {
+	targets := []target{{name: "faithful"}, {name: "m", mutant: "m", breaks: []string{"UA-B-001"}}}
+	pass := run{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: time.Second}
+	kill := run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 4, 1, 0), elapsed: 3 * time.Second}
+	var out bytes.Buffer
+	if !writeSoak(&out, targets, [][]run{{pass, pass, pass}, {kill, kill, kill}}, time.Minute) {
+		t.Fatalf("all as expected must pass:\n%s", out.String())
+	}
+	for _, want := range []string{"faithful  passed  3/3   1.0s / 1.0s / 1.0s", "m         killed  3/3   3.0s / 3.0s / 3.0s", "soak: every run as expected"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("soak lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if writeSoak(&out, targets, [][]run{{pass, pass, pass}, {kill, pass, kill}}, time.Minute) {
+		t.Fatal("one survival in three must fail the soak")
+	}
+	for _, want := range []string{"m         FAILED (killed in 2)  2/3", "  m run 2: SURVIVED (breaks UA-B-001)", "soak: FAILED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("soak lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestPlan(t *testing.T) {
+	targets, err := plan("capacity-open-to-users,batch-cap-101,batch-cap-101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.name+"|"+tg.profile)
+	}
+	if got := strings.Join(names, " "); got != "faithful| faithful --profile current|current capacity-open-to-users|current batch-cap-101|" {
+		t.Fatalf("plan: %s", got)
+	}
+	if _, err := plan("no-such-mutant"); err == nil {
+		t.Fatal("an unknown mutant must be refused")
+	}
+	all, _ := plan("")
+	if len(all) < 26 {
+		t.Fatalf("the default plan has %d targets: the faithful reference and every mutant", len(all))
+	}
+}
+
+// The command runs the runner per target with a worker pool and a time
+// limit, reads the reports, prints the table and exits 1 on a survivor,
+// a timeout or a missing report.
+func TestCommandWithFakeRunner(t *testing.T) {
+	t.Setenv(fakeEnv, "1")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := mainCode([]string{"-runner", self, "-work", t.TempDir(), "-timeout", "3s",
+		"-mutants", "batch-cap-101,leaky-conflict,batch-cap-99,no-version-check,user-limit-plus-one"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{
+		"faithful             passed",
+		"batch-cap-101        killed            UA-BATCH-006*",
+		"leaky-conflict       killed elsewhere  UA-GEN-001",
+		"batch-cap-99         SURVIVED",
+		"no-version-check     ERROR",
+		"no-version-check: timed out",
+		"user-limit-plus-one  ERROR",
+		"5 mutants: 1 killed, 1 killed elsewhere, 1 survived, 2 errors; faithful reference: passed",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "[6/6]") {
+		t.Errorf("no progress lines:\n%s", stderr.String())
+	}
+
+	stdout.Reset()
+	code = mainCode([]string{"-runner", self, "-work", t.TempDir(), "-soak", "3", "-mutants", "batch-cap-101"}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "batch-cap-101  killed  3/3") || !strings.Contains(stdout.String(), "faithful       passed  3/3") {
+		t.Fatalf("soak: exit %d\n%s", code, stdout.String())
+	}
+}

@@ -1,0 +1,63 @@
+package mutant
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/reference/store"
+)
+
+// Limit defects: off by one in both directions, and limits checked per
+// request instead of per user total.
+func init() {
+	register(Mutant{Name: "user-limit-minus-one", Breaks: []string{"UA-LIMIT-001"},
+		Doc:   "the per-user limit is 2047 bytes: a total of exactly 2048 is refused",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.UserBytes = reference.DefaultUserBytes - 1 })})
+	register(Mutant{Name: "body-limit-plus-one", Breaks: []string{"UA-LIMIT-002"},
+		Doc:   "a request body of 4097 bytes is accepted",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.BodyBytes = reference.DefaultBodyBytes + 1 })})
+	register(Mutant{Name: "body-limit-minus-one", Breaks: []string{"UA-LIMIT-002"},
+		Doc:   "a request body of exactly 4096 bytes is refused",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.BodyBytes = reference.DefaultBodyBytes - 1 })})
+	register(Mutant{Name: "batch-cap-99", Breaks: []string{"UA-BATCH-005", "UA-BATCH-006"},
+		Doc:   "the batch cap is 99 targets: exactly 100 are refused, with the text 'exceed allowed batch size 99'",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.BatchTargets = reference.DefaultBatchTargets - 1 })})
+	register(Mutant{Name: "user-limit-per-request", Breaks: []string{"UA-LIMIT-001"},
+		Doc:   "the 2048-byte limit is checked against the pairs of each PUT, not the user's merged total: several PUTs together exceed it",
+		Apply: perRequestLimit})
+	register(Mutant{Name: "app-quota-ignored", Breaks: []string{"UA-LIMIT-003"},
+		Doc:   "the app's total quota is never enforced",
+		Apply: wrapStore(func(s store.Store) store.Store { return unlimitedApps{s} })})
+}
+
+// perRequestLimit lifts the reference's own per-user check and refuses,
+// in front of it, a PUT whose own pairs exceed the limit.
+func perRequestLimit(c *reference.Config) func(http.Handler) http.Handler {
+	limit := c.Limits.UserBytes
+	if limit == 0 {
+		limit = reference.DefaultUserBytes
+	}
+	c.Limits.UserBytes = math.MaxInt32
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rt := routeOf(r); rt.user(r, http.MethodPut) {
+				if jsonSize(parseForm(string(readBody(r)))) > limit {
+					writeError(w, http.StatusForbidden, "FORBIDDEN",
+						fmt.Sprintf("size of metadata for this single user exceeds the user defined limit, %dBytes", limit))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// unlimitedApps commits every write as if the app had no quota.
+type unlimitedApps struct{ store.Store }
+
+func (u unlimitedApps) Commit(app, user string, w store.Write) error {
+	w.AppQuota = math.MaxInt64
+	return u.Store.Commit(app, user, w)
+}

@@ -1,0 +1,92 @@
+package mutant_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/reference/mutant"
+)
+
+// The registry covers the defect classes of the issue, each mutant names
+// requirements the catalogue holds and can test, and every mutant starts.
+func TestRegistry(t *testing.T) {
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := mutant.Names()
+	if len(names) < 25 {
+		t.Fatalf("%d mutants registered, want at least 25", len(names))
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("Names is not sorted: %v", names)
+	}
+	for _, name := range names {
+		m, err := mutant.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Name != name || m.Doc == "" || m.Apply == nil || len(m.Breaks) == 0 {
+			t.Errorf("%s: needs a name, a doc, Apply and the requirements it breaks: %+v", name, m)
+		}
+		for _, id := range m.Breaks {
+			r, ok := cat.Get(id)
+			switch {
+			case !ok:
+				t.Errorf("%s breaks %s, which the catalogue does not hold", name, id)
+			case !r.Testable:
+				t.Errorf("%s breaks %s, which cannot be tested from outside", name, id)
+			}
+		}
+		if m.Profile != "" {
+			if _, err := profile.Named(m.Profile); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	if _, err := mutant.Lookup("no-such-mutant"); err == nil || !strings.Contains(err.Error(), "known: ") {
+		t.Errorf("an unknown mutant's error lists the known ones: %v", err)
+	}
+}
+
+// Every mutant leaves the reference able to start and to answer the
+// admin's capacity read: a mutant breaks requirements, not the server.
+func TestEveryMutantServes(t *testing.T) {
+	tg, err := bundled.Target()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range mutant.Names() {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := bundled.Config(tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := mutant.Lookup(name)
+			wrap := m.Apply(&cfg)
+			ref, err := reference.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			var h http.Handler = ref
+			if wrap != nil {
+				h = wrap(ref)
+			}
+			req := httptest.NewRequest(http.MethodGet, "/"+tg.Org+"/"+tg.App.Name+"/metadata/user/capacity", nil)
+			req.Header.Set("Authorization", "Bearer "+tg.App.AdminToken)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"data"`) {
+				t.Fatalf("capacity answered %d %s", rec.Code, rec.Body)
+			}
+		})
+	}
+}
