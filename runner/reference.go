@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,7 +66,9 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 	id := c.ID()[:12]
 	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
 	t.BaseURL = c.URL()
-	stop := func() {
+	// One removal, whoever asks first (the run's end or a signal); a second
+	// caller waits for it to finish.
+	stop := sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := c.Terminate(ctx); err != nil {
@@ -73,19 +76,17 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 			return
 		}
 		fmt.Printf("reference: container %s removed\n", id)
-	}
+	})
 	// Ctrl-C or SIGTERM must not leave the container behind.
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		if _, ok := <-signals; ok {
-			stop()
-			os.Exit(130)
-		}
+		<-signals
+		stop()
+		os.Exit(130)
 	}()
 	return "the bundled reference (container " + id + ") at " + c.URL(), func() {
 		signal.Stop(signals)
-		close(signals)
 		stop()
 	}, nil
 }
