@@ -120,3 +120,36 @@ func TestOperationsListDocumentedStatuses(t *testing.T) {
 		}
 	}
 }
+
+// Every pair of a form body reaches the schema: a contract that allows one
+// attribute refuses a body with two.
+func TestFormBodiesAreValidatedPairByPair(t *testing.T) {
+	doc := `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /u:
+    put:
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, maxProperties: 1, additionalProperties: {type: string}}
+      responses:
+        "200": {description: ok}
+`
+	srv := serve(200, "application/json", `{}`)
+	defer srv.Close()
+	c, err := contract.Load([]byte(doc), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &contract.Transport{Contract: c}}
+	for body, ok := range map[string]bool{"a=1": true, "a=1&b=2": false} {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/u", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		_, err := client.Do(req)
+		if (err == nil) != ok {
+			t.Errorf("body %q: error %v, want ok=%v", body, err, ok)
+		}
+	}
+}
