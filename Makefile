@@ -34,3 +34,23 @@ mutation:
 
 soak:
 	$(GO) run ./reference/mutant/cmd/mutation -soak 50 -label-filter 'race || ratelimit' -mutants $(SOAK_MUTANTS) -deadline 90m
+
+# The reference's numbers and robustness (reference/). `make bench` measures
+# ratios taken in the same run (reference vs a bare handler over loopback,
+# contract validation vs none, the suite's wall time) with the Go benchmarks,
+# prints them with their targets and writes BENCHMARKS.md. `make fuzz` runs
+# each fuzz target for FUZZTIME, one after the other (Go fuzzes one target
+# per invocation; minimising a new input is capped at 5 s so that it cannot
+# eat a short FUZZTIME); the seed corpus is in reference/testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS ?= FuzzFormBody FuzzJSONBody FuzzUsername FuzzHeaders FuzzRequest
+.PHONY: bench fuzz
+
+bench:
+	$(GO) run ./reference/cmd/bench -out BENCHMARKS.md
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./reference/; \
+	done

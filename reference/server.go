@@ -10,35 +10,48 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/tenant"
 )
 
 // Server serves the five user-attributes operations for a tenant.
 type Server struct {
-	cfg    Config
-	texts  texts
-	apps   map[string]*app // "org/app" -> app
-	tokens map[string]principal
-	mux    *http.ServeMux
+	cfg   Config
+	texts texts
+	apps  map[string]*app // "org/app" -> app; fixed once New returns
+	mux   *http.ServeMux
+	// mu guards tokens and every app's users and logins, which the account
+	// endpoints (accounts.go) change while requests read them.
+	mu       sync.RWMutex
+	tokens   map[string]principal
+	register sync.Mutex     // one registration at a time (accounts.go)
+	accounts store.Accounts // where created accounts and tokens persist; nil: nowhere
+	started  time.Time
 }
 
 type app struct {
 	tenant.App
-	org      string
-	users    map[string]bool // folded usernames with an account
+	org string
+	// users are the folded usernames with an account. Registration
+	// replaces the map, never changes it (copy on write), so an operation
+	// reads its call's snapshot without a lock.
+	users    map[string]bool
+	logins   map[string]login // folded username -> password and creation time
 	quota    int64
 	limiters map[string]*rate.Limiter // operation -> budget
 }
 
 // principal is who a token speaks for: an app's admin, or one of its users.
 type principal struct {
-	app  *app
-	user string // folded username; empty for the admin
+	app     *app
+	user    string    // folded username; empty for the admin
+	expires time.Time // zero: never (the tenant file's tokens)
 }
 
 func (p principal) admin() bool { return p.user == "" }
@@ -59,20 +72,27 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		texts:  texts{legacy: cfg.Profile.Choice(profile.ErrorTextStyle) == "legacy"},
-		apps:   map[string]*app{},
-		tokens: map[string]principal{},
+		cfg:     cfg,
+		texts:   texts{legacy: cfg.Profile.Choice(profile.ErrorTextStyle) == "legacy"},
+		apps:    map[string]*app{},
+		tokens:  map[string]principal{},
+		started: cfg.Now(),
 	}
 	for _, ta := range cfg.Tenant.Apps {
 		if err := s.addApp(cfg.Tenant.Org, ta); err != nil {
 			return nil, err
 		}
 	}
+	if err := s.restoreAccounts(); err != nil {
+		return nil, err
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/{org}/{app}/metadata/user/{username}", s.userPath)
 	s.mux.HandleFunc("/{org}/{app}/metadata/user/get", s.batchPath)
 	s.mux.HandleFunc("/{org}/{app}/metadata/user/capacity", s.capacityPath)
+	// The emulator's account endpoints (accounts.go, UA-GEN-010).
+	s.mux.HandleFunc("/{org}/{app}/token", s.tokenPath)
+	s.mux.HandleFunc("/{org}/{app}/users", s.usersPath)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, time.Now(), errNoRoute(r.URL.Path))
 	})
@@ -87,7 +107,7 @@ func (s *Server) addApp(org string, ta tenant.App) error {
 	if _, dup := s.apps[key]; dup {
 		return fmt.Errorf("reference: app %s is listed twice", key)
 	}
-	a := &app{App: ta, org: org, users: map[string]bool{}, quota: ta.AppBytes, limiters: map[string]*rate.Limiter{}}
+	a := &app{App: ta, org: org, users: map[string]bool{}, logins: map[string]login{}, quota: ta.AppBytes, limiters: map[string]*rate.Limiter{}}
 	if a.quota == 0 {
 		a.quota = s.cfg.Limits.AppBytes
 	}
@@ -106,6 +126,9 @@ func (s *Server) addApp(org string, ta tenant.App) error {
 			return fmt.Errorf("reference: app %s: %q is not a valid username (1-64 of a-z A-Z 0-9 _ - .)", key, u.Name)
 		}
 		a.users[tenant.FoldName(u.Name)] = true
+		if u.Password != "" {
+			a.logins[tenant.FoldName(u.Name)] = newLogin(u.Password, s.started)
+		}
 		if u.Token != "" {
 			if err := s.addToken(u.Token, principal{app: a, user: tenant.FoldName(u.Name)}, "token of user "+u.Name); err != nil {
 				return err
@@ -146,8 +169,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, start, errInternal())
 		}
 	}()
-	// ServeMux would redirect unclean paths with an HTML body; refuse them here.
-	if r.URL.Path == "" || path.Clean(r.URL.Path) != r.URL.Path || r.Method == http.MethodConnect {
+	// ServeMux would redirect unclean paths with an HTML body, and answer a
+	// request for "*" with an empty 400; refuse them here.
+	if r.URL.Path == "" || path.Clean(r.URL.Path) != r.URL.Path || r.Method == http.MethodConnect || r.RequestURI == "*" {
 		s.writeError(w, start, errNoRoute(r.URL.Path))
 		return
 	}
@@ -251,7 +275,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, run fu
 			return
 		}
 	}
-	res := run(&call{r: r, app: a, who: who})
+	// The operation reads a snapshot of the app: registration replaces
+	// users, never changes it, so the snapshot needs no lock once taken.
+	s.mu.RLock()
+	snapshot := *a
+	s.mu.RUnlock()
+	res := run(&call{r: r, app: &snapshot, who: who})
 	if res.failed() {
 		s.writeError(w, start, res.err)
 		return
@@ -270,9 +299,14 @@ func (s *Server) authenticate(r *http.Request, a *app) (principal, *apiError) {
 	if !strings.EqualFold(scheme, "Bearer") || !wellFormedToken(token) {
 		return principal{}, errCorruptToken()
 	}
+	s.mu.RLock()
 	p, found := s.tokens[token]
+	s.mu.RUnlock()
 	if !found || p.app != a {
 		return principal{}, errUnknownToken()
+	}
+	if !p.expires.IsZero() && !s.now().Before(p.expires) {
+		return principal{}, errMissingToken() // "… due to expired access token"
 	}
 	return p, nil
 }

@@ -64,8 +64,6 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		return "", nil, fmt.Errorf("starting the reference container: %w", err)
 	}
 	id := c.ID()[:12]
-	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
-	t.BaseURL = c.URL()
 	// One removal, whoever asks first (the run's end or a signal); a second
 	// caller waits for it to finish.
 	stop := sync.OnceFunc(func() {
@@ -77,7 +75,8 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		}
 		fmt.Printf("reference: container %s removed\n", id)
 	})
-	// Ctrl-C or SIGTERM must not leave the container behind.
+	// Ctrl-C or SIGTERM must not leave the container behind; the handler is
+	// in place before anyone is told the container exists.
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -85,6 +84,8 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		stop()
 		os.Exit(130)
 	}()
+	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
+	t.BaseURL = c.URL()
 	return "the bundled reference (container " + id + ") at " + c.URL(), func() {
 		signal.Stop(signals)
 		stop()

@@ -1,22 +1,40 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/target"
 )
 
-// serve runs the reference as a local emulator until interrupted.
+// Stores `runner serve --store` knows.
+const (
+	storeMemory = "memory"
+	storeBolt   = "bolt"
+)
+
+// serve runs the reference as a local emulator until interrupted. On
+// SIGINT or SIGTERM it stops accepting connections, lets requests in
+// flight finish (up to 10 s), closes the store and exits 0.
 func serve(args []string) int {
 	fs := flag.NewFlagSet("runner serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (loopback by default; use :0 for a free port)")
-	fixture := fs.String("fixture", "", "tenant file (target-file format: org, app, tokens, users, limits, extra_apps); default the bundled fixtures/reference.yaml")
+	fixture := fs.String("fixture", "", "tenant file (target-file format: org, app, tokens, users, limits, extra_apps; optional client_id/client_secret per app and password per user for the token endpoint); default the bundled fixtures/reference.yaml")
 	profileName := fs.String("profile", "", "profile to follow: current (default) or legacy")
+	storeKind := fs.String("store", storeMemory, "where attributes live: memory (gone at exit) or bolt (the file named by --data: attributes, versions, capacity, registered users and issued tokens survive restarts and kill -9)")
+	dataPath := fs.String("data", "", "data file of --store bolt, created if missing")
+	faultHooks := fs.Bool("fault-hooks", false, "answer 500/503 when a request asks with the X-Conformance-Fault header (default: the fixture's fault_hooks, true for the bundled fixture)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -36,18 +54,76 @@ func serve(args []string) int {
 			return usageError("--profile: %v", err)
 		}
 	}
-	srv, err := bundled.Start(t, bundled.Options{Addr: *listen})
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "fault-hooks" {
+			t.FaultHooks = *faultHooks
+		}
+	})
+	cfg, err := bundled.Config(t)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	fmt.Printf("reference serving org %s app %s at %s (Ctrl-C stops it)\n", t.Org, t.App.Name, srv.URL)
-	fmt.Println(srv.URL)
+	where := "in memory"
+	switch *storeKind {
+	case storeMemory:
+		if *dataPath != "" {
+			return usageError("--data is the file of --store bolt; add --store bolt or leave out --data")
+		}
+	case storeBolt:
+		if *dataPath == "" {
+			return usageError("--store bolt needs --data FILE (created if missing)")
+		}
+		st, err := store.OpenBolt(*dataPath)
+		if err != nil {
+			return usageError("--data: %v", err)
+		}
+		cfg.Store = st
+		where = "in " + *dataPath
+	default:
+		return usageError("--store: %q is unknown; use %s or %s", *storeKind, storeMemory, storeBolt)
+	}
+	ref, err := reference.New(cfg)
+	if err != nil {
+		if cfg.Store != nil {
+			cfg.Store.Close()
+		}
+		return usageError("%v", err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		ref.Close()
+		return usageError("listening on %s: %v", *listen, err)
+	}
+	srv := &http.Server{Handler: ref, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	hooks := ""
+	if t.FaultHooks {
+		hooks = ", fault hooks on"
+	}
+	fmt.Printf("reference serving org %s app %s at %s, data %s%s (Ctrl-C stops it)\n", t.Org, t.App.Name, url, where, hooks)
+	fmt.Println(url)
+
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	if err := srv.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "runner serve: shutting down: %v\n", err)
-		return 1
+	status := 0
+	select {
+	case <-sig:
+	case err := <-served:
+		fmt.Fprintf(os.Stderr, "runner serve: %v\n", err)
+		status = 1
 	}
-	return 0
+	signal.Stop(sig)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(os.Stderr, "runner serve: shutting down: %v\n", err)
+		status = 1
+	}
+	if err := ref.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "runner serve: closing the store: %v\n", err)
+		status = 1
+	}
+	return status
 }

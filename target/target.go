@@ -105,7 +105,7 @@ func Load(path string) (*Target, error) {
 func Parse(data []byte, env func(string) (string, bool)) (*Target, error) {
 	var t Target
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, users, profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
+		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, client_id, client_secret, users (name, token, password), profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
 	}
 	if err := t.expand(env); err != nil {
 		return nil, err
@@ -139,9 +139,12 @@ func (t *Target) expand(env func(string) (string, bool)) error {
 	t.eachApp(func(field string, a *tenant.App) {
 		sub(field+"app", &a.Name)
 		sub(field+"admin_token", &a.AdminToken)
+		sub(field+"client_id", &a.ClientID)
+		sub(field+"client_secret", &a.ClientSecret)
 		for i := range a.Users {
 			sub(fmt.Sprintf("%susers[%d].name", field, i), &a.Users[i].Name)
 			sub(fmt.Sprintf("%susers[%d].token", field, i), &a.Users[i].Token)
+			sub(fmt.Sprintf("%susers[%d].password", field, i), &a.Users[i].Password)
 		}
 	})
 	return errors.Join(errs...)
@@ -272,15 +275,21 @@ func or(v, def int64) int64 {
 	return v
 }
 
-// Secrets lists every token in the target, longest first, for redaction.
+// Secrets lists every token, client secret and password in the target,
+// longest first, for redaction.
 func (t *Target) Secrets() []string {
 	var out []string
+	keep := func(s string) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
 	t.eachApp(func(_ string, a *tenant.App) {
-		out = append(out, a.AdminToken)
+		keep(a.AdminToken)
+		keep(a.ClientSecret)
 		for _, u := range a.Users {
-			if u.Token != "" {
-				out = append(out, u.Token)
-			}
+			keep(u.Token)
+			keep(u.Password)
 		}
 	})
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })

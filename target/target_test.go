@@ -16,21 +16,21 @@ app: chat
 admin_token: ${ADMIN}
 users:
   - {name: alice, token: "${ALICE}"}
-  - {name: bob, token: tok-bob-0001}
+  - {name: bob, token: tok-bob-0001, password: "${BOBPW}"}
   - {name: carol}
 extra_apps:
   second: {app: lobby, admin_token: "${LOBBY}"}
 `
 
 func TestParseExpandsEnvironmentVariables(t *testing.T) {
-	tg, err := Parse([]byte(valid), env(map[string]string{"ADMIN": "adm-secret-1", "ALICE": "alice-secret-1", "LOBBY": "lobby-secret-1"}))
+	tg, err := Parse([]byte(valid), env(map[string]string{"ADMIN": "adm-secret-1", "ALICE": "alice-secret-1", "LOBBY": "lobby-secret-1", "BOBPW": "bob-secret-pw"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tg.AdminToken != "adm-secret-1" || tg.Users[0].Token != "alice-secret-1" || tg.ExtraApps.Second.AdminToken != "lobby-secret-1" {
 		t.Fatalf("not expanded: %+v", tg)
 	}
-	if got := tg.Redact("x adm-secret-1 alice-secret-1 lobby-secret-1 tok-bob-0001"); strings.Contains(got, "secret") || strings.Contains(got, "tok-bob") {
+	if got := tg.Redact("x adm-secret-1 alice-secret-1 lobby-secret-1 tok-bob-0001 bob-secret-pw"); strings.Contains(got, "secret") || strings.Contains(got, "tok-bob") {
 		t.Fatalf("Redact left a token: %q", got)
 	}
 	if n := len(tg.Tenant().Apps); n != 2 {
@@ -50,7 +50,7 @@ func TestParseNamesTheFieldAndTheFix(t *testing.T) {
 		strings.Replace(valid, "name: bob", "name: bad name", 1):        `users[1].name: "bad name" is not a username`,
 		strings.Replace(valid, "name: bob", "name: ALICE", 1):           "listed twice",
 	}
-	vars := env(map[string]string{"ADMIN": "a-0000001", "ALICE": "b-0000001", "LOBBY": "c-0000001"})
+	vars := env(map[string]string{"ADMIN": "a-0000001", "ALICE": "b-0000001", "LOBBY": "c-0000001", "BOBPW": "d-0000001"})
 	for doc, want := range cases {
 		_, err := Parse([]byte(doc), vars)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -10,6 +10,9 @@ import "strings"
 type User struct {
 	Name  string `json:"name"`
 	Token string `json:"token,omitempty"`
+	// Password, when set, lets the user log in at the reference's token
+	// endpoint (grant_type password). Optional; a secret, never printed.
+	Password string `json:"password,omitempty"`
 }
 
 // App is one app of an org.
@@ -23,6 +26,11 @@ type App struct {
 	RatePerSecond float64 `json:"rate_per_second,omitempty"`
 	// MetadataDisabled switches the user-attributes feature off for the app.
 	MetadataDisabled bool `json:"metadata_disabled,omitempty"`
+	// ClientID and ClientSecret, when both are set, let a client get an
+	// app (admin) token at the reference's token endpoint (grant_type
+	// client_credentials). Optional; the secret is never printed.
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 // Tenant is an org and its apps.
