@@ -7,7 +7,10 @@ package contract
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -19,6 +22,44 @@ type Contract struct {
 	doc    *openapi3.T
 	router routers.Router
 	base   *url.URL
+	routes routeCache
+}
+
+// routeCache remembers the router's answer per method, host and path: the
+// suite asks for the same few paths again and again, and route matching
+// is the largest part of validating an exchange. Bounded: past
+// maxCachedRoutes new paths are matched without being remembered.
+type routeCache struct {
+	mu sync.RWMutex
+	m  map[string]routed
+}
+
+type routed struct {
+	route  *routers.Route
+	params map[string]string
+	err    error
+}
+
+const maxCachedRoutes = 4096
+
+// findRoute is the router's FindRoute, remembered.
+func (c *Contract) findRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	key := req.Method + " " + req.URL.Host + req.URL.EscapedPath()
+	c.routes.mu.RLock()
+	r, ok := c.routes.m[key]
+	c.routes.mu.RUnlock()
+	if !ok {
+		r.route, r.params, r.err = c.router.FindRoute(req)
+		c.routes.mu.Lock()
+		if c.routes.m == nil {
+			c.routes.m = map[string]routed{}
+		}
+		if len(c.routes.m) < maxCachedRoutes {
+			c.routes.m[key] = r
+		}
+		c.routes.mu.Unlock()
+	}
+	return r.route, maps.Clone(r.params), r.err
 }
 
 // Load parses and validates the contract and binds its routes to baseURL

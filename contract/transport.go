@@ -83,7 +83,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	restore()
-	route, params, routeErr := t.Contract.router.FindRoute(req)
+	route, params, routeErr := t.Contract.findRoute(req)
 	offContract := isOffContract(req.Context())
 	opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
 	var in *openapi3filter.RequestValidationInput

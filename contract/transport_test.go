@@ -153,3 +153,25 @@ paths:
 		}
 	}
 }
+
+// Routes are remembered per method and path, so a path seen before must not
+// lend its parameters to another: the 65-character username is refused
+// between two accepted requests for alice.
+func TestRememberedRoutesKeepTheirOwnParameters(t *testing.T) {
+	srv := serve(200, "application/json", `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`)
+	defer srv.Close()
+	c, _ := client(t, srv)
+	for i, user := range []string{"alice", strings.Repeat("a", 65), "alice"} {
+		resp, err := c.Do(get(context.Background(), srv.URL+"/acme/chat/metadata/user/"+user))
+		if i == 1 {
+			if err == nil || !strings.Contains(err.Error(), "request") {
+				t.Fatalf("a 65-character username passed request validation: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("request %d for alice: %v", i, err)
+		}
+		resp.Body.Close()
+	}
+}
