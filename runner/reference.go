@@ -36,7 +36,7 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		err := refcontainer.Available(ctx)
 		cancel()
 		if err != nil {
-			fmt.Printf("reference: in-process (no Docker engine answers: %v)\n", err)
+			fmt.Printf("reference: in-process (%v)\n", err)
 			mode = refInProcess
 		} else {
 			fmt.Println("reference: in a container (a Docker engine answers; --reference inprocess avoids it)")

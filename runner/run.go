@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -53,12 +54,27 @@ func parseRunFlags(args []string) (options, error) {
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
 	}
+	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
+		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
+	}
 	switch o.reference {
 	case refAuto, refContainer, refInProcess:
 	default:
 		return o, fmt.Errorf("--reference %q: use auto, container or inprocess", o.reference)
 	}
 	return o, nil
+}
+
+// plainGinkgoError is the explanation of a Ginkgo error without its
+// colour markup and the echo of the input.
+func plainGinkgoError(err error) string {
+	var g types.GinkgoError
+	if !errors.As(err, &g) {
+		return err.Error()
+	}
+	msg := regexp.MustCompile(`{{[^}]*}}`).ReplaceAllString(g.Message, "")
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	return g.Heading + ": " + lines[len(lines)-1]
 }
 
 func run(args []string) int {

@@ -164,6 +164,7 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--mutant", "no-such-mutant"}, `unknown mutant "no-such-mutant"`},
 		{[]string{"--reference", "inprocess", "--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
 		{[]string{"--reference", "vm"}, `--reference "vm": use auto, container or inprocess`},
+		{[]string{"--label-filter", "write &&"}, `--label-filter "write &&": Syntax Error Parsing Label Filter: Unexpected EOF.`},
 		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant runs the reference in-process"},
 	} {
 		res := runRunner(t, c.args...)
