@@ -29,7 +29,7 @@ const (
 // flight finish (up to 10 s), closes the store and exits 0.
 func serve(args []string) int {
 	fs := flag.NewFlagSet("runner serve", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (loopback by default; use :0 for a free port)")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; 127.0.0.1:0 picks a free loopback port (an address beyond loopback exposes the emulator and its fixture tokens to the network)")
 	fixture := fs.String("fixture", "", "tenant file (target-file format: org, app, tokens, users, limits, extra_apps; optional client_id/client_secret per app and password per user for the token endpoint); default the bundled fixtures/reference.yaml")
 	profileName := fs.String("profile", "", "profile to follow: current (default) or legacy")
 	storeKind := fs.String("store", storeMemory, "where attributes live: memory (gone at exit) or bolt (the file named by --data: attributes, versions, capacity, registered users and issued tokens survive restarts and kill -9)")
