@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -72,7 +72,7 @@ func plainGinkgoError(err error) string {
 	if !errors.As(err, &g) {
 		return err.Error()
 	}
-	msg := regexp.MustCompile(`{{[^}]*}}`).ReplaceAllString(g.Message, "")
+	msg := formatter.NewWithNoColorBool(true).F(g.Message)
 	lines := strings.Split(strings.TrimSpace(msg), "\n")
 	return g.Heading + ": " + lines[len(lines)-1]
 }
