@@ -61,6 +61,10 @@ type Options struct {
 	// Mutant names a deliberate defect to start the reference with (see
 	// package mutant); empty starts the faithful reference.
 	Mutant string
+	// RaceWindow is the reference's pause between reading a user's version
+	// and committing: 0 keeps the default, reference.NoRaceWindow commits
+	// at once.
+	RaceWindow time.Duration
 }
 
 // Start serves t's tenant.
@@ -69,6 +73,7 @@ func Start(t *target.Target, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.RaceWindow = o.RaceWindow
 	var wrap func(http.Handler) http.Handler
 	if o.Mutant != "" {
 		m, err := mutant.Lookup(o.Mutant)

@@ -85,6 +85,16 @@ func Load(data []byte, baseURL string) (*Contract, error) {
 	return &Contract{doc: doc, router: router, base: base}, nil
 }
 
+// OperationID names the documented operation req addresses (its
+// operationId), or "" when no operation of the contract matches.
+func (c *Contract) OperationID(req *http.Request) string {
+	route, _, err := c.findRoute(req)
+	if err != nil {
+		return ""
+	}
+	return route.Operation.OperationID
+}
+
 // Operation is a documented operation and its documented status codes.
 type Operation struct {
 	ID           string

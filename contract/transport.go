@@ -67,6 +67,52 @@ type Transport struct {
 	Coverage *Coverage
 }
 
+type checkedKey struct{}
+
+// CheckRequest validates req ahead of sending it and returns it marked as
+// checked, so that RoundTrip does not validate it again: requests that
+// must leave at one precise moment (a race's writers) pay for validation
+// beforehand. A violation is returned as a *Violation error.
+func (t *Transport) CheckRequest(req *http.Request) (*http.Request, error) {
+	body, err := readAll(req.Body, -1)
+	if err != nil {
+		return nil, err
+	}
+	if req.Body != nil {
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if _, err := t.checkRequest(req, body); err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return req.WithContext(context.WithValue(req.Context(), checkedKey{}, true)), nil
+}
+
+// checkRequest finds req's operation and validates req against it, unless
+// req is off-contract. It returns the validation input for the response;
+// nil when no documented operation matches an off-contract request.
+func (t *Transport) checkRequest(req *http.Request, body []byte) (*openapi3filter.RequestValidationInput, error) {
+	route, params, routeErr := t.Contract.findRoute(req)
+	var in *openapi3filter.RequestValidationInput
+	if routeErr == nil {
+		opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
+		in = &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	}
+	if isOffContract(req.Context()) || req.Context().Value(checkedKey{}) != nil {
+		return in, nil
+	}
+	if routeErr != nil {
+		return nil, t.violation("request", req, 0, "", "no documented operation: "+routeErr.Error(), body)
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		return nil, t.violation("request", req, 0, route.Operation.OperationID, findings(err), body)
+	}
+	return in, nil
+}
+
 // RoundTrip validates the request, sends it, and validates the response.
 // A violation is returned as a *Violation error.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -83,22 +129,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	restore()
-	route, params, routeErr := t.Contract.findRoute(req)
-	offContract := isOffContract(req.Context())
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
-	var in *openapi3filter.RequestValidationInput
-	if routeErr == nil {
-		in = &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	in, err := t.checkRequest(req, reqBody)
+	if err != nil {
+		return nil, err
 	}
-	if !offContract {
-		if routeErr != nil {
-			return nil, t.violation("request", req, 0, "", "no documented operation: "+routeErr.Error(), reqBody)
-		}
-		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-			return nil, t.violation("request", req, 0, route.Operation.OperationID, findings(err), reqBody)
-		}
-		restore()
-	}
+	restore()
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
@@ -114,9 +149,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	opID := ""
-	if routeErr == nil {
-		opID = route.Operation.OperationID
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: opts}
+	if in != nil {
+		opID = in.Route.Operation.OperationID
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: in.Options}
 		out.SetBodyBytes(body)
 		if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
 			return nil, t.violation("response", req, resp.StatusCode, opID, findings(err), body)

@@ -175,3 +175,58 @@ func TestRememberedRoutesKeepTheirOwnParameters(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// The request budget is kept per operation, so every route must name its
+// operation; "get" and "capacity" are operations before they are usernames.
+func TestOperationIDNamesTheOperationOfARequest(t *testing.T) {
+	c, err := contract.Load(attrconform.Contract, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, want string }{
+		{http.MethodPut, "/acme/chat/metadata/user/alice", "setUserAttributes"},
+		{http.MethodGet, "/acme/chat/metadata/user/alice", "getUserAttributes"},
+		{http.MethodDelete, "/acme/chat/metadata/user/alice", "deleteUserAttributes"},
+		{http.MethodPost, "/acme/chat/metadata/user/get", "batchGetUserAttributes"},
+		{http.MethodGet, "/acme/chat/metadata/user/capacity", "getAttributeCapacity"},
+		{http.MethodPost, "/acme/chat/metadata/user/alice", ""},
+		{http.MethodGet, "/acme/chat/elsewhere", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://127.0.0.1:1"+tc.path, nil)
+		if got := c.OperationID(req); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.method, tc.path, got, tc.want)
+		}
+	}
+}
+
+// A request checked ahead of time is not validated again when sent (a
+// race's writers pay for validation before the barrier); one that breaks
+// the contract is refused by the check itself.
+func TestCheckedRequestsAreNotValidatedTwice(t *testing.T) {
+	srv := serve(200, "application/json", `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`)
+	defer srv.Close()
+	c, err := contract.Load(attrconform.Contract, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &contract.Transport{Contract: c}
+	bad, _ := http.NewRequest(http.MethodPut, srv.URL+"/acme/chat/metadata/user/alice", strings.NewReader("a=1"))
+	bad.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var v *contract.Violation
+	if _, err := tr.CheckRequest(bad); !errors.As(err, &v) {
+		t.Fatalf("a request without a token passed the check: %v", err)
+	}
+	good, _ := http.NewRequest(http.MethodPut, srv.URL+"/acme/chat/metadata/user/alice", strings.NewReader("a=1"))
+	good.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	good.Header.Set("Authorization", "Bearer "+secret)
+	checked, err := tr.CheckRequest(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked.Header.Del("Authorization") // would fail validation, were it repeated
+	resp, err := tr.RoundTrip(checked)
+	if err != nil {
+		t.Fatalf("a checked request was validated again: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -60,12 +61,54 @@ func TestRetryAfterIsBounded(t *testing.T) {
 	}
 }
 
-func TestBudgetKeepsOneLimiterPerApp(t *testing.T) {
-	b := &budget{perSecond: 5}
-	if b.limiter("/acme/chat/metadata/user/a") != b.limiter("/acme/chat/metadata/user/b") {
-		t.Error("two limiters for one app")
+func request(method, path string) *http.Request {
+	req, _ := http.NewRequest(method, "http://127.0.0.1:1"+path, nil)
+	return req
+}
+
+// The documents limit calls per app for each method, so the budget is one
+// per app and operation: a PUT-heavy spec does not slow the reads.
+func TestBudgetKeepsOneLimiterPerAppAndOperation(t *testing.T) {
+	op := func(r *http.Request) string { return r.Method }
+	b := &budget{perSecond: 5, operation: op}
+	if b.limiter(request("PUT", "/acme/chat/metadata/user/a")) != b.limiter(request("PUT", "/acme/chat/metadata/user/b")) {
+		t.Error("two limiters for one app and operation")
 	}
-	if b.limiter("/acme/chat/metadata/user/a") == b.limiter("/acme/tiny/metadata/user/a") {
+	if b.limiter(request("PUT", "/acme/chat/metadata/user/a")) == b.limiter(request("GET", "/acme/chat/metadata/user/a")) {
+		t.Error("one limiter for two operations")
+	}
+	if b.limiter(request("PUT", "/acme/chat/metadata/user/a")) == b.limiter(request("PUT", "/acme/tiny/metadata/user/a")) {
 		t.Error("one limiter for two apps")
+	}
+}
+
+// A prepaid request leaves without waiting for the budget, whatever earlier
+// requests spent; its share was taken by reserve, which waits for it.
+func TestPrepaidRequestsLeaveAtOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	b := &budget{next: http.DefaultTransport, perSecond: 10}
+	url := srv.URL + "/acme/chat/metadata/user/a"
+	if err := b.reserve(context.Background(), request("PUT", "/acme/chat/metadata/user/a"), 10); err != nil {
+		t.Fatal(err)
+	}
+	// A deadline the limiter could not meet: Wait refuses at once, so only
+	// a request that skips the limiter gets through.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	paid, _ := http.NewRequestWithContext(prepaid(ctx), "PUT", url, nil)
+	for i := range 5 {
+		resp, err := b.RoundTrip(paid)
+		if err != nil {
+			t.Fatalf("prepaid request %d on a spent budget: %v", i+1, err)
+		}
+		resp.Body.Close()
+	}
+	unpaid, _ := http.NewRequestWithContext(ctx, "PUT", url, nil)
+	if _, err := b.RoundTrip(unpaid); !errors.Is(err, ErrBudget) {
+		t.Errorf("an unpaid request on a spent budget went through at once: %v", err)
+	}
+	if err := b.reserve(context.Background(), request("PUT", "/acme/chat/metadata/user/a"), 11); !errors.Is(err, ErrBudget) {
+		t.Errorf("reserving more than the burst: %v", err)
 	}
 }

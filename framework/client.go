@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"time"
@@ -147,8 +148,18 @@ func userPath(user string) string { return "/metadata/user/" + url.PathEscape(us
 // the exchange, or the error that stopped it. It never fails the spec, so
 // it may be called from any goroutine.
 func (c Caller) Send(method, path, body, contentType string) (*Response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	req, cancel, err := c.request(method, path, body, contentType)
+	if err != nil {
+		return nil, err
+	}
 	defer cancel()
+	return c.do(req, body)
+}
+
+// request builds a request of c to path (relative to /{org}/{app}), with
+// its time limit.
+func (c Caller) request(method, path, body, contentType string) (*http.Request, context.CancelFunc, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	if c.off != "" {
 		ctx = contract.OffContract(ctx, c.off)
 	}
@@ -167,7 +178,8 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 	c.env.touched.add(c.app.Name, path, method)
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, nil, err
 	}
 	if c.auth != "" {
 		req.Header.Set("Authorization", c.auth)
@@ -179,6 +191,15 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 	if c.fault != "" {
 		req.Header.Set(reference.FaultHeader, c.fault)
 	}
+	return req, cancel, nil
+}
+
+// do sends req and reads the whole answer, noting when the request was
+// written (the send time of a race's writers).
+func (c Caller) do(req *http.Request, body string) (*Response, error) {
+	var sent time.Time
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent = time.Now() }}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := c.env.http.Do(req)
 	if err != nil {
 		return nil, err
@@ -188,7 +209,7 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Response{Method: method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, redact: c.env.Target.Redact}
+	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Target.Redact}
 	_ = json.Unmarshal(data, &r.obj)
 	remember(r)
 	return r, nil
@@ -227,8 +248,10 @@ type Response struct {
 	Header                  http.Header
 	Body                    []byte
 	RequestBody             string
-	obj                     map[string]any
-	redact                  func(string) string
+	// Sent is when the request was last written to the connection.
+	Sent   time.Time
+	obj    map[string]any
+	redact func(string) string
 }
 
 // Field is a top-level field of the JSON body, or nil.

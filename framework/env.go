@@ -23,11 +23,13 @@ type Env struct {
 	Contract *contract.Contract
 	Coverage *contract.Coverage
 	http     *http.Client
+	budget   *budget
+	checker  *contract.Transport // validates requests ahead of a race
 	touched  touched
 }
 
 // NewEnv binds the embedded contract to the target and builds the client
-// every spec uses: budget -> contract validation -> loopback-only transport.
+// every spec uses: budget per app and operation -> contract validation -> loopback-only transport.
 func NewEnv(t *target.Target) (*Env, error) {
 	if t.BaseURL == "" {
 		return nil, fmt.Errorf("target: base_url is empty")
@@ -49,8 +51,10 @@ func NewEnv(t *target.Target) (*Env, error) {
 		IdleConnTimeout:     30 * time.Second,
 	}
 	validating := &contract.Transport{Contract: c, Base: wire, Redact: t.Redact, Coverage: e.Coverage}
+	e.checker = validating
+	e.budget = &budget{next: validating, perSecond: t.Budget(), operation: c.OperationID}
 	e.http = &http.Client{
-		Transport: &budget{next: validating, perSecond: t.Budget()},
+		Transport: e.budget,
 		Timeout:   30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a redirect is an answer to judge, not to follow

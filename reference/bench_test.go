@@ -60,7 +60,7 @@ func benchServer(b *testing.B, st store.Store) *Server {
 	for _, u := range benchUsers {
 		tn.Apps[0].Users = append(tn.Apps[0].Users, tenant.User{Name: u})
 	}
-	cfg := Config{Tenant: tn, RaceWindow: -1, Store: st}
+	cfg := Config{Tenant: tn, RaceWindow: NoRaceWindow, Store: st}
 	cfg.Limits.RatePerSecond = 1e9
 	s, err := New(cfg)
 	if err != nil {

@@ -23,6 +23,8 @@ const (
 	// enough that concurrent writers really collide, as they do against a
 	// database-backed service.
 	DefaultRaceWindow = 10 * time.Millisecond
+	// NoRaceWindow commits right after reading, as a fast database would.
+	NoRaceWindow time.Duration = -1
 )
 
 // Limits are the server's size and count limits. App quotas and request
@@ -50,6 +52,9 @@ type Config struct {
 	Limits  Limits
 	// SizeMetric measures a user's attributes: MetricJSON (default) or MetricPairs.
 	SizeMetric Metric
+	// RaceWindow is the pause between reading a user's version and
+	// committing a PUT: 0 means DefaultRaceWindow, NoRaceWindow (any
+	// negative value) none.
 	RaceWindow time.Duration
 	// Store holds the data; default an in-memory store.
 	Store store.Store

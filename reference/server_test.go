@@ -29,7 +29,7 @@ func testTenant() tenant.Tenant {
 
 func newServer(t *testing.T, tweak ...func(*Config)) *Server {
 	t.Helper()
-	cfg := Config{Tenant: testTenant(), RaceWindow: -1}
+	cfg := Config{Tenant: testTenant(), RaceWindow: NoRaceWindow}
 	for _, f := range tweak {
 		f(&cfg)
 	}

@@ -78,7 +78,7 @@ func printPlan(w io.Writer, live string, env *framework.Env, s report.Summary) {
 		total += n
 		fmt.Fprintf(w, "  %-24s %5d\n", op, n)
 	}
-	fmt.Fprintf(w, "  %-24s %5d (at most %.0f requests/s per app)\n", "total", total, env.Target.Budget())
+	fmt.Fprintf(w, "  %-24s %5d (at most %.0f requests/s per app and operation)\n", "total", total, env.Target.Budget())
 	listed, generated := env.Touched()
 	fmt.Fprintln(w, "\nUsers touched (* written to, the others only read):")
 	for _, app := range sortedKeys(listed) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/refcontainer"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -25,11 +26,12 @@ const (
 // at it, and returns a description for the report and a stop function.
 // In auto mode it runs a container when a Docker engine answers, else
 // in-process, and says which in one line.
-func startBundled(t *target.Target, mode, mutant string) (string, func(), error) {
+func startBundled(t *target.Target, mode string, o bundled.Options) (string, func(), error) {
+	custom := o.Mutant != "" || o.RaceWindow != reference.DefaultRaceWindow
 	switch {
-	case mutant != "" && mode == refContainer:
-		return "", nil, fmt.Errorf("--mutant runs the reference in-process; leave out --reference container")
-	case mutant != "":
+	case custom && mode == refContainer:
+		return "", nil, fmt.Errorf("--mutant and --race-window run the reference in-process; leave out --reference container")
+	case custom:
 		mode = refInProcess
 	case mode == refAuto:
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -44,14 +46,17 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		}
 	}
 	if mode == refInProcess {
-		srv, err := bundled.Start(t, bundled.Options{Mutant: mutant})
+		srv, err := bundled.Start(t, o)
 		if err != nil {
 			return "", nil, err
 		}
 		t.BaseURL = srv.URL
 		where := "the bundled reference (in-process) at " + srv.URL
-		if mutant != "" {
-			where += " with mutant " + mutant
+		if o.Mutant != "" {
+			where += " with mutant " + o.Mutant
+		}
+		if o.RaceWindow != reference.DefaultRaceWindow {
+			where += fmt.Sprintf(" (race window %v)", max(o.RaceWindow, 0))
 		}
 		return where, func() { srv.Close() }, nil
 	}

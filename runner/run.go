@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/formatter"
@@ -19,6 +20,7 @@ import (
 	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 
@@ -30,6 +32,7 @@ type options struct {
 	targetFile, labelFilter, reportDir, profile, mutant, optIn, reference string
 	baseline                                                              string
 	verbose, dryRun                                                       bool
+	raceWindow                                                            time.Duration
 }
 
 func parseRunFlags(args []string) (options, error) {
@@ -44,6 +47,7 @@ func parseRunFlags(args []string) (options, error) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (specs, requests per operation, users touched) and send nothing to the target")
 	fs.BoolVar(&o.verbose, "v", false, "print every spec as it runs")
 	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
+	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading a user's version and committing a PUT; 0 commits at once (runs the reference in-process)")
 	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -53,6 +57,14 @@ func parseRunFlags(args []string) (options, error) {
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
+	}
+	raceWindowSet := false
+	fs.Visit(func(f *flag.Flag) { raceWindowSet = raceWindowSet || f.Name == "race-window" })
+	switch {
+	case o.raceWindow < 0:
+		return o, fmt.Errorf("--race-window %v: give a duration of 0 or more, e.g. 5ms", o.raceWindow)
+	case raceWindowSet && o.targetFile != "":
+		return o, errors.New("--race-window applies to the bundled reference only; leave out --target")
 	}
 	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
@@ -103,7 +115,7 @@ func run(args []string) int {
 	}
 	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
-		if where, stop, err = startBundled(tgt, o.reference, o.mutant); err != nil {
+		if where, stop, err = startBundled(tgt, o.reference, bundled.Options{Mutant: o.mutant, RaceWindow: raceWindowSetting(o.raceWindow)}); err != nil {
 			return usageError("%v", err)
 		}
 		stop = sync.OnceFunc(stop)

@@ -165,7 +165,9 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--reference", "inprocess", "--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
 		{[]string{"--reference", "vm"}, `--reference "vm": use auto, container or inprocess`},
 		{[]string{"--label-filter", "write &&"}, `--label-filter "write &&": Syntax Error Parsing Label Filter: Unexpected EOF.`},
-		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant runs the reference in-process"},
+		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant and --race-window run the reference in-process"},
+		{[]string{"--race-window", "-1ms"}, "--race-window -1ms: give a duration of 0 or more"},
+		{[]string{"--race-window", "1ms", "--target", missingEnv}, "--race-window applies to the bundled reference only"},
 	} {
 		res := runRunner(t, c.args...)
 		if res.code != 2 || !strings.Contains(res.stdout+res.stderr, c.want) {

@@ -34,6 +34,7 @@ func serve(args []string) int {
 	profileName := fs.String("profile", "", "profile to follow: current (default) or legacy")
 	storeKind := fs.String("store", storeMemory, "where attributes live: memory (gone at exit) or bolt (the file named by --data: attributes, versions, capacity, registered users and issued tokens survive restarts and kill -9)")
 	dataPath := fs.String("data", "", "data file of --store bolt, created if missing")
+	raceWindow := fs.Duration("race-window", reference.DefaultRaceWindow, "pause between reading a user's version and committing a PUT; 0 commits at once, as a fast database would (concurrent writers then collide less often)")
 	faultHooks := fs.Bool("fault-hooks", false, "answer 500/503 when a request asks with the X-Conformance-Fault header (default: the fixture's fault_hooks, true for the bundled fixture)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -63,6 +64,10 @@ func serve(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	if *raceWindow < 0 {
+		return usageError("--race-window %v: give a duration of 0 or more, e.g. 5ms", *raceWindow)
+	}
+	cfg.RaceWindow = raceWindowSetting(*raceWindow)
 	where := "in memory"
 	switch *storeKind {
 	case storeMemory:
@@ -102,7 +107,7 @@ func serve(args []string) int {
 	if t.FaultHooks {
 		hooks = ", fault hooks on"
 	}
-	fmt.Printf("reference serving org %s app %s at %s, data %s%s (Ctrl-C stops it)\n", t.Org, t.App.Name, url, where, hooks)
+	fmt.Printf("reference serving org %s app %s at %s, data %s, race window %v%s (Ctrl-C stops it)\n", t.Org, t.App.Name, url, where, *raceWindow, hooks)
 	fmt.Println(url)
 
 	sig := make(chan os.Signal, 1)
@@ -126,4 +131,14 @@ func serve(args []string) int {
 		status = 1
 	}
 	return status
+}
+
+// raceWindowSetting turns a --race-window flag into the reference's
+// setting, where 0 would mean the default: 0 on the command line means no
+// window at all.
+func raceWindowSetting(d time.Duration) time.Duration {
+	if d == 0 {
+		return reference.NoRaceWindow
+	}
+	return d
 }

@@ -1,8 +1,10 @@
 package suites
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -35,27 +37,106 @@ var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func(
 				}
 			}
 			Expect(refused).NotTo(BeNil(), "%d requests at full speed to an app allowing %.0f/s were all served (operation %d of 5)", limit, app.RatePerSecond, op+1)
-			f().Saw(profile.RateLimitStatus, statusText(refused), refused)
-			expectText(refused, "This request has reached api limit", "reached api limit")
-			Expect(refused.Header.Get("Retry-After")).NotTo(BeEmpty(), "a refusal for rate carries Retry-After: %s", refused)
-			seconds, err := strconv.Atoi(refused.Header.Get("Retry-After"))
-			Expect(err).NotTo(HaveOccurred(), "Retry-After is a number of seconds: %s", refused)
-			Expect(seconds).To(BeNumerically("<=", 60), "Retry-After is a pause, not a ban: %s", refused)
+			expectRefusedForRate(refused)
+			seconds, _ := strconv.Atoi(refused.Header.Get("Retry-After"))
 			wait = max(wait, seconds, 1)
 		}
 		time.Sleep(time.Duration(wait) * time.Second)
 		Expect(c.Get(user)).To(HaveStatus(http.StatusOK), "after Retry-After the app is served again")
 	})
 
-	It("serves an operation's documented 100 requests per second without refusing", Req("UA-RATE-001"), func() {
-		c := f().Admin().Unbudgeted()
+	// The main app is judged on read operations only, so that nothing
+	// needs restoring. A target whose main app has a raised limit declares
+	// it as rate_per_second.
+	mainRate := func() float64 {
+		GinkgoHelper()
+		r := f().Target.App.RatePerSecond
+		if r == 0 {
+			r = 100
+		}
+		if r > maxJudgedRate {
+			Skip(fmt.Sprintf("the main app declares rate_per_second %.0f; judging it would take more than the %d requests these specs may send", r, 2*maxJudgedRate+1))
+		}
+		return r
+	}
+	// idle lets window- and bucket-based limits recover from the earlier
+	// specs' traffic before a load is judged.
+	idle := func() { time.Sleep(time.Second) }
+
+	It("serves two read operations at 95% of their rate each, at the same time, without refusing", Req("UA-RATE-001"), func() {
+		rate := mainRate()
+		c := f().Admin()
 		user := f().User(0).Name
-		// 60 GETs paced at 80/s: under the documented budget of one operation.
-		tick := time.NewTicker(time.Second / 80)
-		defer tick.Stop()
-		for i := 0; i < 60; i++ {
-			<-tick.C
-			Expect(c.Get(user)).To(HaveStatus(http.StatusOK), "request %d of 60 paced at 80/s", i+1)
+		idle()
+		// Three seconds at 95%, never two requests of one operation closer
+		// than 1/(0.95 rate): more than a limit of half the rate serves even
+		// with a full second's burst, and two operations at once exceed one
+		// budget shared by all operations.
+		pace, d := 0.95*rate, 3*time.Second
+		loads := make([]Load, 2)
+		reqs := []Request{{Method: http.MethodGet, Path: "/metadata/user/" + user}, {Method: http.MethodGet, Path: "/metadata/user/capacity"}}
+		var wg sync.WaitGroup
+		for i := range reqs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				loads[i] = c.Paced(reqs[i], pace, d)
+			}()
+		}
+		wg.Wait()
+		for i, l := range loads {
+			Note("paced", fmt.Sprintf("%s %s: %d requests in %s", reqs[i].Method, reqs[i].Path, l.Sent, l.Elapsed.Round(time.Millisecond)))
+			if l.Err != nil {
+				c.Must(nil, l.Err)
+			}
+			Expect(l.First).To(BeNil(), "request %d of %s %s, paced at %.0f/s beside another operation at the same pace, was refused under the documented %.0f/s per operation: %v", l.Sent, reqs[i].Method, reqs[i].Path, pace, rate, l.First)
+		}
+		for i, l := range loads {
+			if achieved := float64(l.Sent) / l.Elapsed.Seconds(); achieved < 0.7*rate {
+				NotObserved("%s %s was served whole, but only %.0f requests/s could be sent (%d in %s), too few to show the documented %.0f/s", reqs[i].Method, reqs[i].Path, achieved, l.Sent, l.Elapsed.Round(time.Millisecond), rate)
+			}
 		}
 	})
+
+	It("refuses a flood of more than twice the rate within a second with 429 and a Retry-After, then serves again", Req("UA-RATE-001", "UA-RATE-002", "UA-RATE-003"), func() {
+		rate := mainRate()
+		c := f().Admin()
+		user := f().User(0).Name
+		idle()
+		// More than twice the rate within one second overflows a token
+		// bucket, a sliding window and two fixed windows alike.
+		n := 2*int(rate) + 1
+		l := c.Flood(Request{Method: http.MethodGet, Path: "/metadata/user/" + user}, n, time.Second)
+		Note("flood", fmt.Sprintf("%d GETs in %s", l.Sent, l.Elapsed.Round(time.Millisecond)))
+		if l.Err != nil {
+			c.Must(nil, l.Err)
+		}
+		if l.First == nil {
+			if l.Sent < n || l.Elapsed >= time.Second {
+				NotObserved("%d GETs in %s were all served, but %d within a second are needed to tell the documented %.0f/s from no limit", l.Sent, l.Elapsed.Round(time.Millisecond), n, rate)
+			}
+			Fail(fmt.Sprintf("%d GETs of one user within %s were all answered 200: the main app takes more than the documented %.0f requests/s of one operation", l.Sent, l.Elapsed.Round(time.Millisecond), rate))
+		}
+		expectRefusedForRate(l.First)
+		wait, _ := strconv.Atoi(l.First.Header.Get("Retry-After"))
+		time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+		Expect(c.Get(user)).To(HaveStatus(http.StatusOK), "after Retry-After the app is served again")
+	})
 })
+
+// maxJudgedRate bounds the rate the main-app specs judge, and with it the
+// requests they send.
+const maxJudgedRate = 500
+
+// expectRefusedForRate checks a refusal for rate: 429 (or 503), its text,
+// and a Retry-After in seconds that is a pause, not a ban.
+func expectRefusedForRate(r *Response) {
+	GinkgoHelper()
+	Expect(r).To(HaveStatus(http.StatusTooManyRequests, http.StatusServiceUnavailable))
+	f().Saw(profile.RateLimitStatus, statusText(r), r)
+	expectText(r, "This request has reached api limit", "reached api limit")
+	Expect(r.Header.Get("Retry-After")).NotTo(BeEmpty(), "a refusal for rate carries Retry-After: %s", r)
+	seconds, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	Expect(err).NotTo(HaveOccurred(), "Retry-After is a number of seconds: %s", r)
+	Expect(seconds).To(BeNumerically("<=", 60), "Retry-After is a pause, not a ban: %s", r)
+}

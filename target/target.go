@@ -65,7 +65,7 @@ type Target struct {
 	// FaultHooks declares that the target fails on request when asked with
 	// the X-Conformance-Fault header (the reference with fault hooks on).
 	FaultHooks bool `json:"fault_hooks,omitempty"`
-	// RequestBudget is the client's request rate per app (requests/s);
+	// RequestBudget is the client's request rate per app and operation (requests/s);
 	// 0 means the documented 100.
 	RequestBudget float64 `json:"request_budget,omitempty"`
 	// OptIn enables spec groups that are off by default against a target:
@@ -235,7 +235,7 @@ func (t *Target) Validate() error {
 		}
 	}
 	if t.RequestBudget < 0 {
-		bad("request_budget: must be positive (requests per second per app), or left out for 100")
+		bad("request_budget: must be positive (requests per second per app and operation), or left out for 100")
 	}
 	if t.Limits.UserBytes < 0 || t.Limits.BodyBytes < 0 || t.Limits.BatchTargets < 0 {
 		bad("limits: values must be positive, or left out for the documented defaults")
@@ -255,7 +255,7 @@ func (t *Target) ResolveProfile() (profile.Profile, error) {
 	return p.With(t.Knobs)
 }
 
-// Budget is the client's request rate per app, with its default.
+// Budget is the client's request rate per app and operation, with its default.
 func (t *Target) Budget() float64 {
 	if t.RequestBudget == 0 {
 		return 100

@@ -28,7 +28,7 @@ func serve(t *testing.T, name string) func(method, path, token, body, contentTyp
 		Tenant: tenant.Tenant{Org: "o", Apps: []tenant.App{
 			{Name: "a", AdminToken: adminToken, Users: []tenant.User{{Name: "u1", Token: u1Token}, {Name: "u2", Token: u2Token}}},
 		}},
-		RaceWindow: -1,
+		RaceWindow: reference.NoRaceWindow,
 	}
 	var wrap func(http.Handler) http.Handler
 	if name != "" {

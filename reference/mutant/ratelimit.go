@@ -3,6 +3,9 @@ package mutant
 import (
 	"net/http"
 	"slices"
+	"sync"
+
+	"golang.org/x/time/rate"
 
 	"github.com/attrconform/attrconform/reference"
 )
@@ -18,6 +21,21 @@ func init() {
 				c.Tenant.Apps[i].RatePerSecond = 1e9
 			}
 		})})
+	register(Mutant{Name: "no-rate-limit-main", Breaks: []string{"UA-RATE-001", "UA-RATE-002"},
+		Doc: "the main app has no request budget (the extra apps keep theirs): a flood of its reads is served whole",
+		Apply: configOnly(func(c *reference.Config) {
+			c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
+			c.Tenant.Apps[0].RatePerSecond = 1e9
+		})})
+	register(Mutant{Name: "rate-limit-half", Breaks: []string{"UA-RATE-001"},
+		Doc: "the main app's budget is 50 requests/s per operation instead of the documented 100",
+		Apply: configOnly(func(c *reference.Config) {
+			c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
+			c.Tenant.Apps[0].RatePerSecond = 50
+		})})
+	register(Mutant{Name: "rate-limit-shared", Breaks: []string{"UA-RATE-001"},
+		Doc:   "one budget per app for all five operations together, not one per operation",
+		Apply: sharedBudget})
 	register(Mutant{Name: "rate-limit-no-retry-after", Breaks: []string{"UA-RATE-003"},
 		Doc: "429 answers carry no Retry-After header",
 		Apply: handlerOnly(rewrite(all, func(_ *http.Request, resp *captured) {
@@ -25,4 +43,40 @@ func init() {
 				resp.header.Del("Retry-After")
 			}
 		}))})
+}
+
+// sharedBudget lifts the per-operation budgets and spends one per app,
+// at the app's own rate, on whatever operation is called.
+func sharedBudget(c *reference.Config) func(http.Handler) http.Handler {
+	perApp := map[string]float64{}
+	c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
+	for i, a := range c.Tenant.Apps {
+		perApp[a.Name] = a.RatePerSecond
+		if perApp[a.Name] == 0 {
+			perApp[a.Name] = reference.DefaultRatePerSecond
+		}
+		c.Tenant.Apps[i].RatePerSecond = 1e9
+	}
+	var mu sync.Mutex
+	budgets := map[string]*rate.Limiter{}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rt := routeOf(r)
+			if perSecond, ok := perApp[rt.app]; ok && rt.ok {
+				mu.Lock()
+				b := budgets[rt.app]
+				if b == nil {
+					b = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+					budgets[rt.app] = b
+				}
+				mu.Unlock()
+				if !b.Allow() {
+					w.Header().Set("Retry-After", "1")
+					writeError(w, http.StatusTooManyRequests, "reach_limit", "This request has reached api limit")
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -230,7 +230,7 @@ func newReference(tgt *target.Target, st store.Store) (*reference.Server, error)
 	if err != nil {
 		return nil, err
 	}
-	cfg.RaceWindow = -1
+	cfg.RaceWindow = reference.NoRaceWindow
 	cfg.Limits.RatePerSecond = 1e9
 	cfg.Store = st
 	ref, err := reference.New(cfg)
