@@ -1,8 +1,10 @@
 package mutant
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -17,6 +19,16 @@ func init() {
 	register(Mutant{Name: "torn-write", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
 		Doc:   "a PUT that loses the race is answered 200, but only the first of its changed keys is merged into the winner's map",
 		Apply: wrapStore(func(s store.Store) store.Store { return &tornWrites{Store: s} })})
+	register(Mutant{Name: "conflict-text-vague", Breaks: []string{"UA-CONC-002", "UA-ERR-002"},
+		Doc: "a 409 says only \"version mismatch\", so clients cannot match the documented concurrent-update text",
+		Apply: handlerOnly(rewrite(all, func(_ *http.Request, resp *captured) {
+			if resp.status == http.StatusConflict {
+				resp.editJSON(func(obj map[string]json.RawMessage) {
+					obj["error_description"], _ = json.Marshal("version mismatch")
+					obj["desc"] = obj["error_description"]
+				})
+			}
+		}))})
 	register(Mutant{Name: "spurious-409", Breaks: []string{"UA-CONC-004"},
 		Doc:   "the optimistic lock's version is kept per app, not per user: simultaneous PUTs to different users conflict",
 		Apply: wrapStore(func(s store.Store) store.Store { return &appVersions{Store: s, version: map[string]uint64{}} })})
