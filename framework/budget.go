@@ -54,6 +54,52 @@ type budget struct {
 	operation func(*http.Request) string
 	mu        sync.Mutex
 	limiters  map[string]*rate.Limiter // "/org/app operationId" -> limiter
+	sent      map[string][]time.Time   // key -> sends of the last second
+}
+
+// window is how far back sends are remembered: the documented limits
+// count calls per second.
+const window = time.Second
+
+// note records a send of key at t and forgets sends older than window.
+func (b *budget) note(key string, t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sent == nil {
+		b.sent = map[string][]time.Time{}
+	}
+	times := b.sent[key]
+	i := 0
+	for i < len(times) && t.Sub(times[i]) >= window {
+		i++
+	}
+	b.sent[key] = append(times[i:], t)
+}
+
+// calm waits until at most n requests of req's app and operation were sent
+// in the last window, so that a load judged against the target's limit
+// is not pushed over it by earlier traffic. It waits at most window.
+func (b *budget) calm(ctx context.Context, req *http.Request, n int) error {
+	key := b.key(req)
+	for {
+		b.mu.Lock()
+		now, times := time.Now(), b.sent[key]
+		var recent []time.Time
+		for _, t := range times {
+			if now.Sub(t) < window {
+				recent = append(recent, t)
+			}
+		}
+		b.mu.Unlock()
+		if len(recent) <= n {
+			return nil
+		}
+		select {
+		case <-time.After(recent[len(recent)-n-1].Add(window).Sub(now)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // key names the budget req spends: its app and operation.
@@ -99,6 +145,7 @@ func (b *budget) reserve(ctx context.Context, req *http.Request, n int) error {
 
 func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Context().Value(noBudgetKey{}) != nil {
+		b.note(b.key(req), time.Now())
 		return b.next.RoundTrip(req)
 	}
 	body, err := readBody(req)
@@ -114,6 +161,7 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		req.Body = body()
+		b.note(b.key(req), time.Now())
 		resp, err := b.next.RoundTrip(req)
 		if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
 			return resp, err

@@ -25,6 +25,19 @@ type Load struct {
 	Err     error
 }
 
+// Calm waits until at most n requests of r's app and operation were sent
+// in the last second (at most a second): earlier specs' traffic must not
+// push a paced load over a per-second limit, nor make a window-based
+// limiter refuse it.
+func (c Caller) Calm(r Request, n int) {
+	req, cancel, err := c.request(r.Method, r.Path, r.Body, r.ContentType)
+	if err != nil {
+		return
+	}
+	defer cancel()
+	c.env.budget.calm(req.Context(), req, n)
+}
+
 // Paced sends r at most perSecond times a second, never two requests
 // closer than 1/perSecond apart, for d or until an answer other than 200.
 func (c Caller) Paced(r Request, perSecond float64, d time.Duration) Load {
