@@ -50,6 +50,9 @@ type Config struct {
 	Limits  Limits
 	// SizeMetric measures a user's attributes: MetricJSON (default) or MetricPairs.
 	SizeMetric Metric
+	// BodyMetric measures a PUT body against Limits.BodyBytes: BodyRaw
+	// (default) or BodyJSON.
+	BodyMetric BodyMetric
 	RaceWindow time.Duration
 	// Store holds the data; default an in-memory store.
 	Store store.Store
@@ -97,6 +100,12 @@ func (c *Config) fill() error {
 		c.SizeMetric = MetricJSON
 	}
 	if _, err := c.SizeMetric.measure(nil); err != nil {
+		return err
+	}
+	if c.BodyMetric == "" {
+		c.BodyMetric = BodyRaw
+	}
+	if err := c.BodyMetric.check(); err != nil {
 		return err
 	}
 	if c.RaceWindow == 0 {

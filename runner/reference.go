@@ -24,8 +24,9 @@ const (
 // startBundled starts the bundled reference for t as mode says, points t
 // at it, and returns a description for the report and a stop function.
 // In auto mode it runs a container when a Docker engine answers, else
-// in-process, and says which in one line.
-func startBundled(t *target.Target, mode, mutant string) (string, func(), error) {
+// in-process, and says which in one line. fixture is the tenant file t was
+// read from (--fixture), which a container is given to serve.
+func startBundled(t *target.Target, mode, mutant, fixture string) (string, func(), error) {
 	switch {
 	case mutant != "" && mode == refContainer:
 		return "", nil, fmt.Errorf("--mutant runs the reference in-process; leave out --reference container")
@@ -50,6 +51,9 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 		}
 		t.BaseURL = srv.URL
 		where := "the bundled reference (in-process) at " + srv.URL
+		if fixture != "" {
+			where += " serving " + fixture
+		}
 		if mutant != "" {
 			where += " with mutant " + mutant
 		}
@@ -59,7 +63,11 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	fmt.Println("reference: building the image if needed and starting the container")
-	c, err := refcontainer.Run(ctx, refcontainer.WithProfile(t.Profile))
+	opts := []refcontainer.Option{refcontainer.WithProfile(t.Profile)}
+	if fixture != "" {
+		opts = append(opts, refcontainer.WithFixture(fixture))
+	}
+	c, err := refcontainer.Run(ctx, opts...)
 	if err != nil {
 		return "", nil, fmt.Errorf("starting the reference container: %w", err)
 	}

@@ -166,11 +166,33 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--reference", "vm"}, `--reference "vm": use auto, container or inprocess`},
 		{[]string{"--label-filter", "write &&"}, `--label-filter "write &&": Syntax Error Parsing Label Filter: Unexpected EOF.`},
 		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant runs the reference in-process"},
+		{[]string{"--fixture", "../fixtures/variants/minimal.yaml", "--target", badField}, "--fixture is the tenant of the bundled reference; leave out --target"},
+		{[]string{"--reference", "inprocess", "--fixture", filepath.Join(dir, "absent.yaml")}, "no such file"},
+		{[]string{"--reference", "inprocess", "--fixture", badField}, `unknown field "admin_tokn"`},
 	} {
 		res := runRunner(t, c.args...)
 		if res.code != 2 || !strings.Contains(res.stdout+res.stderr, c.want) {
 			t.Errorf("%v: exit %d, output without %q:\n%s%s", c.args, res.code, c.want, res.stdout, res.stderr)
 		}
+	}
+}
+
+// The bundled reference serves a variant tenant with --fixture and the
+// suite judges it by the same file: every spec passes or skips, none fails.
+func TestFixtureVariants(t *testing.T) {
+	for _, file := range []string{"minimal.yaml", "pairs-json.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("..", "fixtures", "variants", file)
+			res := runRunner(t, "--reference", "inprocess", "--fixture", path)
+			m := closing.FindStringSubmatch(lastLine(res.stdout))
+			if res.code != 0 || m == nil || m[1] == "0" || m[2] != "0" {
+				t.Fatalf("exit %d, last line %q: want every selected spec passed\n%s%s", res.code, lastLine(res.stdout), res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, "serving "+path) {
+				t.Errorf("the run does not say which tenant the reference serves:\n%s", res.stdout)
+			}
+		})
 	}
 }
 

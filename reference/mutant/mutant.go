@@ -33,6 +33,11 @@ type Mutant struct {
 	// alternatives, which the default lenient profile accepts, so only a
 	// profile that pins the other alternative can see it.
 	Profile string
+	// Fixture, when set, is the tenant file (a path relative to the
+	// repository root) the run serves and judges the mutant by (runner
+	// --fixture): the defect must be seen against a target like it, e.g.
+	// one that lists no more than the three users the suite needs.
+	Fixture string
 	// Apply changes the configuration, and may return a wrapper of the
 	// server's handler.
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler

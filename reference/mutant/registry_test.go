@@ -1,8 +1,10 @@
 package mutant_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/mutant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // The registry covers the defect classes of the issue, each mutant names
@@ -50,6 +53,11 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+		if m.Fixture != "" {
+			if _, err := fixtureOf(m); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
 	}
 	if _, err := mutant.Lookup("no-such-mutant"); err == nil || !strings.Contains(err.Error(), "known: ") {
 		t.Errorf("an unknown mutant's error lists the known ones: %v", err)
@@ -59,17 +67,17 @@ func TestRegistry(t *testing.T) {
 // Every mutant leaves the reference able to start and to answer the
 // admin's capacity read: a mutant breaks requirements, not the server.
 func TestEveryMutantServes(t *testing.T) {
-	tg, err := bundled.Target()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range mutant.Names() {
 		t.Run(name, func(t *testing.T) {
+			m, _ := mutant.Lookup(name)
+			tg, err := fixtureOf(m)
+			if err != nil {
+				t.Fatal(err)
+			}
 			cfg, err := bundled.Config(tg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, _ := mutant.Lookup(name)
 			wrap := m.Apply(&cfg)
 			ref, err := reference.New(cfg)
 			if err != nil {
@@ -89,4 +97,16 @@ func TestEveryMutantServes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixtureOf is the tenant a mutant is judged with: its Fixture (relative
+// to the repository root, two levels up) or the bundled one.
+func fixtureOf(m mutant.Mutant) (*target.Target, error) {
+	if m.Fixture == "" {
+		return bundled.Target()
+	}
+	if filepath.IsAbs(m.Fixture) {
+		return nil, fmt.Errorf("fixture %s: give a path relative to the repository root", m.Fixture)
+	}
+	return target.Load(filepath.Join("..", "..", m.Fixture))
 }

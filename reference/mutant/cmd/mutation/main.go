@@ -37,6 +37,7 @@ func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type options struct {
 	runner, pkg, work, labelFilter, mutants string
+	root                                    string // the repository root, which mutants' fixtures are relative to
 	workers, soak                           int
 	timeout, deadline                       time.Duration
 }
@@ -68,6 +69,16 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "mutation:", err)
 		return 2
+	}
+	if o.root, err = moduleRoot(); err != nil {
+		fmt.Fprintln(stderr, "mutation:", err)
+		return 2
+	}
+	for _, t := range targets {
+		if _, err := os.Stat(filepath.Join(o.root, t.fixture)); t.fixture != "" && err != nil {
+			fmt.Fprintf(stderr, "mutation: %s: fixture %v\n", t.name, err)
+			return 2
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -102,7 +113,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	// Round-major order: every target makes progress together.
 	for i := range times {
 		for ti, t := range targets {
-			dir := filepath.Join(work, "runs", strings.ReplaceAll(strings.ReplaceAll(t.name, " --", "_"), " ", "-"))
+			dir := filepath.Join(work, "runs", strings.NewReplacer(" --", "_", " ", "-", "/", "-").Replace(t.name))
 			if o.soak > 0 {
 				dir = filepath.Join(dir, fmt.Sprint(i+1))
 			}
@@ -133,8 +144,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// plan lists the targets: the faithful reference under every profile a
-// selected mutant is judged with, then the mutants in name order.
+// plan lists the targets: the faithful reference once per (profile,
+// fixture) pair a selected mutant is judged with, then the mutants in the
+// order given (name order by default).
 func plan(names string) ([]target, error) {
 	selected := mutant.Names()
 	if names != "" {
@@ -152,12 +164,44 @@ func plan(names string) ([]target, error) {
 		if err != nil {
 			return nil, err
 		}
-		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, profile: m.Profile})
-		if m.Profile != "" && !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile }) {
-			faithful = append(faithful, target{name: "faithful --profile " + m.Profile, profile: m.Profile})
+		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, profile: m.Profile, fixture: m.Fixture})
+		if !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile && t.fixture == m.Fixture }) {
+			faithful = append(faithful, faithfulUnder(m.Profile, m.Fixture))
 		}
 	}
 	return append(faithful, mutants...), nil
+}
+
+// faithfulUnder is the faithful reference judged with a profile and a
+// fixture, named by the runner flags that say so.
+func faithfulUnder(profile, fixture string) target {
+	name := "faithful"
+	if profile != "" {
+		name += " --profile " + profile
+	}
+	if fixture != "" {
+		name += " --fixture " + fixture
+	}
+	return target{name: name, profile: profile, fixture: fixture}
+}
+
+// moduleRoot is the directory of the go.mod above the working directory:
+// the repository root, which mutants name their fixtures relative to.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: run from the repository")
+		}
+		dir = parent
+	}
 }
 
 // workDir makes the report directory; cleanup removes it when the command
@@ -247,6 +291,9 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 	}
 	if j.t.profile != "" {
 		args = append(args, "--profile", j.t.profile)
+	}
+	if j.t.fixture != "" {
+		args = append(args, "--fixture", filepath.Join(o.root, j.t.fixture))
 	}
 	if o.labelFilter != "" {
 		args = append(args, "--label-filter", o.labelFilter)

@@ -13,12 +13,13 @@ import (
 
 // target is what one run judges: the faithful reference, or the reference
 // with one mutant; profile is the runner's --profile ("" keeps the
-// target's own).
+// target's own) and fixture its --fixture ("" the bundled tenant).
 type target struct {
 	name    string
 	mutant  string   // empty for the faithful reference
 	breaks  []string // the requirement IDs the mutant breaks
 	profile string
+	fixture string
 }
 
 func (t target) faithful() bool { return t.mutant == "" }

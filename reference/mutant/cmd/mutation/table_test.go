@@ -36,6 +36,7 @@ func fakeRunner(args []string) int {
 	fs.String("reference", "", "")
 	fs.String("profile", "", "")
 	fs.String("label-filter", "", "")
+	fs.String("fixture", "", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
