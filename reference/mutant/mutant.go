@@ -27,7 +27,12 @@ type Mutant struct {
 	// Breaks lists the requirement IDs the defect violates; the suite must
 	// fail a spec of at least one of them.
 	Breaks []string
-	Doc    string
+	// Also lists requirements whose specs legitimately see the same defect
+	// along the way (a spec that checks two rules at once, say). A kill is
+	// precise when every requirement that failed is in Breaks or Also; keep
+	// the list short, and say why in Doc, naming each ID.
+	Also []string
+	Doc  string
 	// Profile, when set, is the profile the suite must judge the mutant
 	// with (runner --profile): the defect is one of the documented
 	// alternatives, which the default lenient profile accepts, so only a

@@ -39,13 +39,21 @@ func TestRegistry(t *testing.T) {
 		if m.Name != name || m.Doc == "" || m.Apply == nil || len(m.Breaks) == 0 {
 			t.Errorf("%s: needs a name, a doc, Apply and the requirements it breaks: %+v", name, m)
 		}
-		for _, id := range m.Breaks {
+		for _, id := range append(slices.Clone(m.Breaks), m.Also...) {
 			r, ok := cat.Get(id)
 			switch {
 			case !ok:
-				t.Errorf("%s breaks %s, which the catalogue does not hold", name, id)
+				t.Errorf("%s names %s, which the catalogue does not hold", name, id)
 			case !r.Testable:
-				t.Errorf("%s breaks %s, which cannot be tested from outside", name, id)
+				t.Errorf("%s names %s, which cannot be tested from outside", name, id)
+			}
+		}
+		for _, id := range m.Also {
+			if slices.Contains(m.Breaks, id) {
+				t.Errorf("%s lists %s in both Breaks and Also", name, id)
+			}
+			if !strings.Contains(m.Doc, id) {
+				t.Errorf("%s: Also lists %s but the Doc does not say why that requirement sees the defect", name, id)
 			}
 		}
 		if m.Profile != "" {

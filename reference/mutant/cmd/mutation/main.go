@@ -3,7 +3,10 @@
 // package mutant, and prints a table of the mutants killed or survived,
 // the requirements whose specs failed, and the time of each run. It exits
 // 1 unless the faithful reference passes and every mutant is killed by a
-// spec of a requirement the mutant breaks.
+// spec of a requirement the mutant breaks, and, over every mutant and
+// spec, unless every testable MUST/SHOULD requirement has a precise
+// killing mutant (one whose run failed only requirements among its Breaks
+// and Also, that requirement among its Breaks).
 //
 //	go run ./reference/mutant/cmd/mutation                     # the table (make mutation)
 //	go run ./reference/mutant/cmd/mutation -soak 50 \
@@ -30,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/reference/mutant"
 )
 
@@ -131,7 +135,13 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		}
 		ok = writeSoak(stdout, targets, byTarget, wall)
 	} else {
-		ok = writeTable(stdout, targets, runs, wall)
+		cat, err := catalog.Load()
+		if err != nil {
+			fmt.Fprintln(stderr, "mutation:", err)
+			return 2
+		}
+		// Coverage decides only a run over every mutant and every spec.
+		ok = writeTable(stdout, targets, runs, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "")
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))
@@ -164,7 +174,7 @@ func plan(names string) ([]target, error) {
 		if err != nil {
 			return nil, err
 		}
-		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, profile: m.Profile, fixture: m.Fixture})
+		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, also: m.Also, profile: m.Profile, fixture: m.Fixture})
 		if !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile && t.fixture == m.Fixture }) {
 			faithful = append(faithful, faithfulUnder(m.Profile, m.Fixture))
 		}
