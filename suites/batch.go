@@ -30,6 +30,15 @@ var _ = Describe("Reading several users (POST /{org}/{app}/metadata/user/get)", 
 		}))
 	})
 
+	It("answers 200 with each target's own attributes, none of another's", Req("UA-BATCH-002"), func() {
+		r := f().Admin().Batch([]string{a, b}, []string{"nickname", "ext", "mail", "phone"})
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.BatchData()).To(Equal(map[string]map[string]string{
+			a: {"nickname": "Ann", "ext": "x", "mail": "a@example.com"},
+			b: {"nickname": "Bob", "phone": "42"},
+		}))
+	})
+
 	It("accepts the JSON content type with a charset parameter with 200", Req("UA-BATCH-001"), func() {
 		r := f().Admin().BatchBody(fmt.Sprintf(`{"targets":[%q],"properties":["nickname"]}`, a), "application/json;charset=UTF-8")
 		Expect(r).To(HaveStatus(http.StatusOK))

@@ -24,6 +24,21 @@ var _ = Describe("Reading one user's attributes (GET /{org}/{app}/metadata/user/
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1", "b": "two"}))
 	})
 
+	It("answers each user its own attributes with 200, and an emptied user {} right after another user was written", Req("UA-GET-001", "UA-GET-002"), func() {
+		other := f().User(1).Name
+		f().Clear(other)
+		DeferCleanup(func() { f().Clear(other) })
+		Expect(f().Admin().Put(user, Form("nickname", "Ann", "only_first", "1"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(other, Form("nickname", "Bob", "only_second", "2"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Get(user).Attrs()).To(Equal(map[string]string{"nickname": "Ann", "only_first": "1"}))
+		Expect(f().Admin().Get(other).Attrs()).To(Equal(map[string]string{"nickname": "Bob", "only_second": "2"}))
+		Expect(f().Admin().Delete(user)).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(other, Form("sign", "hi"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(BeEmpty(), "a user without attributes reads {}, not another user's: %s", r)
+	})
+
 	It("answers 200 with data {} for a user without attributes", Req("UA-GET-002", "UA-GET-004"), func() {
 		r := f().Admin().Get(user)
 		Expect(r).To(HaveStatus(http.StatusOK))

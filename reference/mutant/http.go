@@ -138,6 +138,14 @@ func before(match func(*http.Request) bool, change func(r *http.Request)) func(h
 	}
 }
 
+// writeData answers 200 with the reference's success envelope.
+func writeData(w http.ResponseWriter, data any) {
+	body, _ := json.Marshal(map[string]any{"timestamp": time.Now().UnixMilli(), "data": data, "duration": 0})
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
 // writeError answers with the reference's JSON error envelope.
 func writeError(w http.ResponseWriter, status int, kind, text string) {
 	body, _ := json.Marshal(map[string]any{

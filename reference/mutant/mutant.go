@@ -48,6 +48,16 @@ type Mutant struct {
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
 }
 
+// The variant tenants of fixtures/variants, for Mutant.Fixture.
+const (
+	// minimal lists only the three users the suite needs, with tokens:
+	// no metrics, limits, extra apps or 64-character user.
+	minimal = "fixtures/variants/minimal.yaml"
+	// pairsJSON is the bundled tenant with size_metric pairs and
+	// body_metric json.
+	pairsJSON = "fixtures/variants/pairs-json.yaml"
+)
+
 var registry = map[string]Mutant{}
 
 func register(m Mutant) {
