@@ -63,16 +63,16 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		Expect(f().Admin().Get(writer).Attrs()).To(Equal(map[string]string{"nickname": "Bea", "mail": "a@example.com", "phone": "123"}))
 	})
 
-	It("answers 200 with data holding the request's pairs, or the whole map after the merge", Req("UA-PUT-005"), func() {
-		Expect(f().Admin().Put(writer, Form("old", "1"))).To(HaveStatus(http.StatusOK))
-		r := f().Admin().Put(writer, Form("new", "2"))
+	It("answers 200 with data holding the request's pairs with their new values, or the whole map after the merge", Req("UA-PUT-005"), func() {
+		Expect(f().Admin().Put(writer, Form("keep", "1", "old", "1"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Put(writer, Form("old", "2", "new", "3"))
 		Expect(r).To(HaveStatus(http.StatusOK))
 		switch data := r.Attrs(); {
-		case len(data) == 1:
-			Expect(data).To(Equal(map[string]string{"new": "2"}))
+		case len(data) == 2:
+			Expect(data).To(Equal(map[string]string{"old": "2", "new": "3"}), "data holds every pair of the request with the value now stored: %s", r)
 			f().Saw(profile.PutResponseData, "request", r)
 		default:
-			Expect(data).To(Equal(map[string]string{"old": "1", "new": "2"}))
+			Expect(data).To(Equal(map[string]string{"keep": "1", "old": "2", "new": "3"}), "data holds the whole map after the merge: %s", r)
 			f().Saw(profile.PutResponseData, "full", r)
 		}
 	})

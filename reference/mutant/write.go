@@ -41,6 +41,9 @@ func init() {
 				}
 			})
 		}))})
+	register(Mutant{Name: "put-echoes-old-value", Breaks: []string{"UA-PUT-005"}, Fixture: minimal,
+		Doc:   "a PUT that overwrites a key stores the new value but answers, in data, the value the key held before (the answer is built from the map read before the merge)",
+		Apply: echoesOldValues})
 	register(Mutant{Name: "no-percent-decoding", Breaks: []string{"UA-GEN-007"},
 		Doc: "the username is looked up as it appears in the raw path: %61lice is not alice",
 		Apply: handlerOnly(before(func(r *http.Request) bool { return r.URL.EscapedPath() != r.URL.Path }, func(r *http.Request) {
@@ -78,6 +81,38 @@ func putReplaces(c *reference.Config) func(http.Handler) http.Handler {
 				if cur, err := s.Load(rt.storeKey(), rt.storeUser()); err == nil {
 					s.Commit(rt.storeKey(), rt.storeUser(), store.Write{Version: cur.Version, Attrs: pairs, Size: jsonSize(pairs), AppQuota: 1 << 62})
 				}
+			}
+			resp.send(w)
+		})
+	}
+}
+
+// echoesOldValues answers a PUT with the values its keys held before it,
+// for the keys it overwrote.
+func echoesOldValues(c *reference.Config) func(http.Handler) http.Handler {
+	s := ensureStore(c)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rt := routeOf(r)
+			if !rt.user(r, http.MethodPut) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			before, err := s.Load(rt.storeKey(), rt.storeUser())
+			resp := capture(next, r)
+			if err == nil && resp.status == http.StatusOK {
+				resp.editJSON(func(obj map[string]json.RawMessage) {
+					var data map[string]string
+					if json.Unmarshal(obj["data"], &data) != nil {
+						return
+					}
+					for k := range data {
+						if old, had := before.Attrs[k]; had {
+							data[k] = old
+						}
+					}
+					obj["data"], _ = json.Marshal(data)
+				})
 			}
 			resp.send(w)
 		})
