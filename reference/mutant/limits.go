@@ -21,6 +21,9 @@ func init() {
 	register(Mutant{Name: "body-limit-minus-one", Breaks: []string{"UA-LIMIT-002"},
 		Doc:   "a request body of exactly 4096 bytes is refused",
 		Apply: configOnly(func(c *reference.Config) { c.Limits.BodyBytes = reference.DefaultBodyBytes - 1 })})
+	register(Mutant{Name: "no-body-limit", Breaks: []string{"UA-LIMIT-002"}, Also: []string{"UA-LIMIT-006"}, Fixture: pairsJSON,
+		Doc:   "the request body has no size limit: under size_metric pairs and body_metric json, 400 short pairs (1892 bytes as pairs, 4293 as JSON) are stored (the over-limit body spec also checks, for UA-LIMIT-006, that the refused body stored nothing)",
+		Apply: configOnly(func(c *reference.Config) { c.Limits.BodyBytes = math.MaxInt32 })})
 	register(Mutant{Name: "batch-cap-99", Breaks: []string{"UA-BATCH-005", "UA-BATCH-006"},
 		Doc:   "the batch cap is 99 targets: exactly 100 are refused, with the text 'exceed allowed batch size 99'",
 		Apply: configOnly(func(c *reference.Config) { c.Limits.BatchTargets = reference.DefaultBatchTargets - 1 })})

@@ -136,6 +136,27 @@ func TestHandlerMutants(t *testing.T) {
 			{"PUT", "u1", adminToken, "a=" + strings.Repeat("x", 2100), 403, 403, ""},
 			{"GET", "capacity", adminToken, "", 200, 200, `"data":2102`},
 		}},
+		{"put-echoes-old-value", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"PUT", "u1", adminToken, "a=2&b=3", 200, 200, `"data":{"a":"1","b":"3"}`},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"a":"2","b":"3"}`},
+		}},
+		{"get-leaks-last-write", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"GET", "u2", adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"GET", "u2", adminToken, "", 200, 200, `"data":{}`},
+			{"GET", "nobody", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"long-name-accepted", []step{
+			{"PUT", strings.Repeat("x", 65), adminToken, "a=1", 404, 200, ""},
+			{"GET", strings.Repeat("X", 65), adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"PUT", strings.Repeat("x", 64) + "!", adminToken, "a=1", 404, 404, ""},
+		}},
+		{"bad-charset-accepted", []step{
+			{"PUT", "bad%20name", adminToken, "a=1", 404, 200, ""},
+			{"GET", "bad%20name", adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"PUT", "bad%20name", u1Token, "a=1", 401, 401, ""},
+		}},
 		{"capacity-not-integer", []step{
 			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
 			{"GET", "capacity", adminToken, "", 200, 200, `"data":9.0`},

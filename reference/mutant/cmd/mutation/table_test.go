@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,9 @@ func TestMain(m *testing.M) {
 // fakeRunner answers like the runner: the faithful reference passes;
 // batch-cap-101 fails UA-BATCH-006 (killed), leaky-conflict fails
 // UA-GEN-001 (killed elsewhere), batch-cap-99 passes (survived),
-// no-version-check hangs (timeout), user-limit-plus-one writes no report.
+// no-version-check hangs (timeout), user-limit-plus-one writes no report;
+// a --fixture that does not exist is an error (exit 2), so a run with a
+// mutant's fixture passes only when the command found the file.
 func fakeRunner(args []string) int {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	dir := fs.String("report-dir", "", "")
@@ -38,9 +41,12 @@ func fakeRunner(args []string) int {
 	fs.String("reference", "", "")
 	fs.String("profile", "", "")
 	fs.String("label-filter", "", "")
-	fs.String("fixture", "", "")
+	fixture := fs.String("fixture", "", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if _, err := os.Stat(*fixture); *fixture != "" && err != nil {
+		return 2 // like the runner: an unreadable tenant file
 	}
 	var failed []string
 	switch *name {
@@ -275,6 +281,21 @@ func TestPlan(t *testing.T) {
 	if got := strings.Join(names, " "); got != "faithful| faithful --profile current|current capacity-open-to-users|current batch-cap-101|" {
 		t.Fatalf("plan: %s", got)
 	}
+	// One faithful run per (profile, fixture) pair that a mutant uses.
+	targets, err = plan("get-leaks-last-write,put-echoes-old-value,no-body-limit,batch-cap-101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = nil
+	for _, tg := range targets {
+		names = append(names, tg.name+"|"+tg.fixture)
+	}
+	if got := strings.Join(names, " "); got != "faithful| faithful --fixture fixtures/variants/minimal.yaml|fixtures/variants/minimal.yaml faithful --fixture fixtures/variants/pairs-json.yaml|fixtures/variants/pairs-json.yaml get-leaks-last-write|fixtures/variants/minimal.yaml put-echoes-old-value|fixtures/variants/minimal.yaml no-body-limit|fixtures/variants/pairs-json.yaml batch-cap-101|" {
+		t.Fatalf("plan: %s", got)
+	}
+	if got := faithfulUnder("legacy", "f.yaml").name; got != "faithful --profile legacy --fixture f.yaml" {
+		t.Errorf("faithfulUnder: %q", got)
+	}
 	if _, err := plan("no-such-mutant"); err == nil {
 		t.Fatal("an unknown mutant must be refused")
 	}
@@ -295,27 +316,29 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	code := mainCode([]string{"-runner", self, "-work", t.TempDir(), "-timeout", "3s",
-		"-mutants", "batch-cap-101,leaky-conflict,batch-cap-99,no-version-check,user-limit-plus-one"}, &stdout, &stderr)
+		"-mutants", "batch-cap-101,leaky-conflict,batch-cap-99,no-version-check,user-limit-plus-one,get-leaks-last-write"}, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{
-		"faithful             passed",
-		"batch-cap-101        killed            UA-BATCH-006*",
-		"leaky-conflict       killed elsewhere  UA-GEN-001",
-		"batch-cap-99         SURVIVED",
-		"no-version-check     ERROR",
+		"faithful passed",
+		"faithful --fixture fixtures/variants/minimal.yaml passed",
+		"batch-cap-101 killed UA-BATCH-006*",
+		"leaky-conflict killed elsewhere UA-GEN-001",
+		"batch-cap-99 SURVIVED",
+		"no-version-check ERROR",
 		"no-version-check: timed out",
-		"user-limit-plus-one  ERROR",
-		"5 mutants: 1 killed (1 precise), 1 killed elsewhere, 1 survived, 2 errors; faithful reference: passed",
+		"user-limit-plus-one ERROR",
+		"get-leaks-last-write SURVIVED",
+		"6 mutants: 1 killed (1 precise), 1 killed elsewhere, 2 survived, 2 errors; faithful reference: passed, passed",
 		"requirement coverage: 1/",
 		"(not enforced: the run was limited to some mutants or specs)",
 	} {
-		if !strings.Contains(stdout.String(), want) {
+		if !strings.Contains(oneSpaced(stdout.String()), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if !strings.Contains(stderr.String(), "[6/6]") {
+	if !strings.Contains(stderr.String(), "[8/8]") {
 		t.Errorf("no progress lines:\n%s", stderr.String())
 	}
 
@@ -324,4 +347,10 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout.String(), "batch-cap-101  killed  3/3") || !strings.Contains(stdout.String(), "faithful       passed  3/3") {
 		t.Fatalf("soak: exit %d\n%s", code, stdout.String())
 	}
+}
+
+// oneSpaced collapses runs of spaces, so that a check does not depend on
+// the widths of the table's columns.
+func oneSpaced(s string) string {
+	return regexp.MustCompile(` {2,}`).ReplaceAllString(s, " ")
 }
