@@ -198,10 +198,10 @@ func TestFixtureVariants(t *testing.T) {
 
 func TestLabelFilterSelectsSpecs(t *testing.T) {
 	t.Parallel()
-	res := runRunner(t, "--reference", "inprocess", "--label-filter", "UA-PUT-004")
+	res := runRunner(t, "--reference", "inprocess", "--label-filter", "UA-PUT-008")
 	m := closing.FindStringSubmatch(lastLine(res.stdout))
 	if res.code != 0 || m == nil || m[1] != "1" {
-		t.Fatalf("exit %d, last line %q: want exactly the one merge spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
+		t.Fatalf("exit %d, last line %q: want exactly the one empty-PUT spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
 	}
 }
 
