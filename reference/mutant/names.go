@@ -21,6 +21,35 @@ func init() {
 		Apply: servesNames(func(name string) bool {
 			return name != "" && len(name) <= 64 && !tenant.ValidUsername(name)
 		})})
+	register(Mutant{Name: "name-case-sensitive", Breaks: []string{"UA-NAME-003"},
+		Doc:   "the single-user operations look the username up as written: an upper-case spelling of a user is a user without an account (PUT 404, GET {}, DELETE true)",
+		Apply: caseSensitiveNames})
+}
+
+// caseSensitiveNames answers the admin's PUT, GET and DELETE for a
+// username that is not all lower-case as the reference answers a user
+// without an account.
+func caseSensitiveNames(c *reference.Config) func(http.Handler) http.Handler {
+	t := tokensOf(c.Tenant)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rt := routeOf(r)
+			if rt.batch(r) || rt.capacity(r) || rt.rest == rt.storeUser() || !tenant.ValidUsername(rt.rest) || !t.isAdmin(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			switch r.Method {
+			case http.MethodPut:
+				writeError(w, http.StatusNotFound, "service_resource_not_found", "Service resource not found")
+			case http.MethodGet:
+				writeData(w, map[string]string{})
+			case http.MethodDelete:
+				writeData(w, true)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
 }
 
 // servesNames answers the admin's PUT and GET for the invalid usernames
