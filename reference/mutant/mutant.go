@@ -106,20 +106,20 @@ func wrapStore(wrap func(store.Store) store.Store) func(*reference.Config) func(
 }
 
 func init() {
-	register(Mutant{Name: "no-version-check", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
-		Doc:   "writes ignore the version read: concurrent PUTs never conflict and overwrite each other",
+	register(Mutant{Name: "no-version-check", Breaks: []string{"UA-CONC-001", "UA-CONC-003"}, Also: []string{"UA-CONC-002", "UA-ERR-002"},
+		Doc:   "writes ignore the version read: concurrent PUTs never conflict and overwrite each other (the 409-text spec of UA-CONC-002 and UA-ERR-002 finds no 409 to read)",
 		Apply: wrapStore(func(s store.Store) store.Store { return blindWrites{s} })})
-	register(Mutant{Name: "leaky-conflict", Breaks: []string{"UA-CONC-003"},
-		Doc:   "a PUT refused with 409 still stores one of its keys",
+	register(Mutant{Name: "leaky-conflict", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
+		Doc:   "a PUT refused with 409 still stores one of its keys: racing PUTs leave data no acknowledged write made",
 		Apply: wrapStore(func(s store.Store) store.Store { return leakyConflicts{s} })})
-	register(Mutant{Name: "batch-cap-101", Breaks: []string{"UA-BATCH-006"},
-		Doc:   "the batch cap is 101 targets instead of 100",
+	register(Mutant{Name: "batch-cap-101", Breaks: []string{"UA-BATCH-006"}, Also: []string{"UA-ERR-002"},
+		Doc:   "the batch cap is 101 targets instead of 100 (the over-cap spec checks the refusal's text, for UA-ERR-002)",
 		Apply: configOnly(func(c *reference.Config) { c.Limits.BatchTargets = 101 })})
 	register(Mutant{Name: "user-limit-plus-one", Breaks: []string{"UA-LIMIT-001"},
 		Doc:   "a user's total may reach 2049 bytes",
 		Apply: configOnly(func(c *reference.Config) { c.Limits.UserBytes = reference.DefaultUserBytes + 1 })})
-	register(Mutant{Name: "foreign-token-write", Breaks: []string{"UA-AUTH-004", "UA-AUTH-005"},
-		Doc: "any user token of the app may write any user's attributes",
+	register(Mutant{Name: "foreign-token-write", Breaks: []string{"UA-AUTH-004", "UA-AUTH-005"}, Also: []string{"UA-LIMIT-006", "UA-ERR-002"},
+		Doc: "any user token of the app may write any user's attributes (the spec that refuses the foreign write also checks its text, UA-ERR-002, and that it stored nothing, UA-LIMIT-006)",
 		Apply: func(c *reference.Config) func(http.Handler) http.Handler {
 			return asAdminOn(c, http.MethodPut)
 		}})
