@@ -27,7 +27,7 @@ func Target() (*target.Target, error) {
 }
 
 // Config is the reference configuration that serves target t: its apps,
-// users and tokens, limits, size metric and profile.
+// users and tokens, limits, size and body metrics and profile.
 func Config(t *target.Target) (reference.Config, error) {
 	p, err := t.ResolveProfile()
 	if err != nil {
@@ -42,6 +42,7 @@ func Config(t *target.Target) (reference.Config, error) {
 			BatchTargets: t.Limits.BatchTargets,
 		},
 		SizeMetric: reference.Metric(t.SizeMetric),
+		BodyMetric: reference.BodyMetric(t.BodyMetric),
 		FaultHooks: t.FaultHooks,
 	}, nil
 }

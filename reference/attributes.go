@@ -20,8 +20,12 @@ import (
 )
 
 // maxBatchBody bounds what the batch operation reads: 100 targets of 64
-// bytes and their properties fit many times over.
-const maxBatchBody = 1 << 20
+// bytes and their properties fit many times over. maxFormBody bounds what
+// a PUT reads under the json body metric, before its pairs are measured.
+const (
+	maxBatchBody = 1 << 20
+	maxFormBody  = 1 << 20
+)
 
 func (s *Server) choice(k profile.Knob) string { return s.cfg.Profile.Choice(k) }
 
@@ -40,22 +44,27 @@ func (s *Server) setAttributes(c *call, username string) result {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
 		return fail(errMediaType(ct))
 	}
-	body, err := io.ReadAll(io.LimitReader(c.r.Body, s.cfg.Limits.BodyBytes+1))
+	// Under the raw body metric nothing past the limit needs reading;
+	// under the json one the pairs are measured once decoded.
+	readCap := s.cfg.Limits.BodyBytes
+	if s.cfg.BodyMetric == BodyJSON {
+		readCap = max(readCap, maxFormBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(c.r.Body, readCap+1))
 	if err != nil {
 		return fail(errIllegalArgument("reading the request body: " + err.Error()))
 	}
-	if int64(len(body)) > s.cfg.Limits.BodyBytes {
-		status := http.StatusForbidden
-		if s.choice(profile.BodyLimitStatus) == "413" {
-			status = http.StatusRequestEntityTooLarge
-		}
-		return fail(errBodyTooLarge(status, s.texts.pick(
-			fmt.Sprintf("size of metadata for this single user exceeds the user defined limit, %dBytes", s.cfg.Limits.BodyBytes),
-			"user metadata length exceed the limit")))
+	if int64(len(body)) > readCap {
+		return fail(s.errBodyTooLarge())
 	}
 	pairs, order, perr := parseForm(string(body))
 	if perr != nil {
 		return fail(perr)
+	}
+	if s.cfg.BodyMetric == BodyJSON {
+		if n, err := MetricJSON.measure(pairs); err != nil || n > s.cfg.Limits.BodyBytes {
+			return fail(s.errBodyTooLarge())
+		}
 	}
 	if len(order) == 0 {
 		if s.choice(profile.EmptyPut) == "400" {
@@ -127,6 +136,18 @@ func parseForm(body string) (map[string]string, []string, *apiError) {
 		}
 	}
 	return pairs, order, nil
+}
+
+// errBodyTooLarge refuses a body over the body limit: 403 with the
+// single-user text, or 413 where the profile says so (UA-LIMIT-002).
+func (s *Server) errBodyTooLarge() *apiError {
+	status := http.StatusForbidden
+	if s.choice(profile.BodyLimitStatus) == "413" {
+		status = http.StatusRequestEntityTooLarge
+	}
+	return errBodyTooLarge(status, s.texts.pick(
+		fmt.Sprintf("size of metadata for this single user exceeds the user defined limit, %dBytes", s.cfg.Limits.BodyBytes),
+		"user metadata length exceed the limit"))
 }
 
 func formUnescape(s string) string {

@@ -52,6 +52,9 @@ type Config struct {
 	Limits  Limits
 	// SizeMetric measures a user's attributes: MetricJSON (default) or MetricPairs.
 	SizeMetric Metric
+	// BodyMetric measures a PUT body against Limits.BodyBytes: BodyRaw
+	// (default) or BodyJSON.
+	BodyMetric BodyMetric
 	// RaceWindow is the pause between reading a user's version and
 	// committing a PUT: 0 means DefaultRaceWindow, NoRaceWindow (any
 	// negative value) none.
@@ -102,6 +105,12 @@ func (c *Config) fill() error {
 		c.SizeMetric = MetricJSON
 	}
 	if _, err := c.SizeMetric.measure(nil); err != nil {
+		return err
+	}
+	if c.BodyMetric == "" {
+		c.BodyMetric = BodyRaw
+	}
+	if err := c.BodyMetric.check(); err != nil {
 		return err
 	}
 	if c.RaceWindow == 0 {

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -314,5 +315,32 @@ func TestConfigRefusesAmbiguousTenants(t *testing.T) {
 	}
 	if _, err := New(Config{Tenant: testTenant(), SizeMetric: "chars"}); err == nil {
 		t.Error("unknown size metric accepted")
+	}
+	if _, err := New(Config{Tenant: testTenant(), BodyMetric: "chars"}); err == nil {
+		t.Error("unknown body metric accepted")
+	}
+}
+
+// Under the json body metric a PUT body is measured as the JSON object of
+// its pairs (a=1&b=2 as {"a":"1","b":"2"}), not as the bytes sent: with
+// the pairs user metric, 400 short pairs fit the user limit (1892 bytes)
+// and break the body limit (4293 bytes as JSON, 2691 sent).
+func TestBodyMetricJSON(t *testing.T) {
+	s := newServer(t, func(c *Config) { c.SizeMetric, c.BodyMetric = MetricPairs, BodyJSON })
+	var pairs []string
+	for i := 1; i <= 400; i++ {
+		pairs = append(pairs, fmt.Sprintf("k%d=1", i))
+	}
+	body := strings.Join(pairs, "&")
+	if a := put(t, s, "alice", adminToken, body); a.status != http.StatusForbidden || !strings.Contains(a.raw, "4096Bytes") {
+		t.Errorf("400 pairs, 4293 bytes as JSON: %d %s", a.status, a.raw)
+	}
+	// 360 pairs: 3853 bytes as JSON, accepted.
+	if a := put(t, s, "alice", adminToken, strings.Join(pairs[:360], "&")); a.status != http.StatusOK {
+		t.Errorf("360 pairs, under the body limit as JSON: %d %s", a.status, a.raw)
+	}
+	// Escapes cost nothing once decoded: 4096 bytes sent, 1372 as JSON.
+	if a := put(t, s, "bob", adminToken, "k="+strings.Repeat("%41", 1364)+"AA"); a.status != http.StatusOK {
+		t.Errorf("4096 bytes sent, 1372 as JSON: %d %s", a.status, a.raw)
 	}
 }

@@ -43,3 +43,25 @@ func (m Metric) measure(attrs map[string]string) (int64, error) {
 	}
 	return 0, fmt.Errorf("reference: unknown size metric %q (use %q or %q)", m, MetricJSON, MetricPairs)
 }
+
+// BodyMetric names how a PUT body is measured against the request-body
+// limit. The documents measure it "as the equivalent JSON string"
+// (UA-LIMIT-002); the reference defaults to the raw bytes, because under the
+// json user metric a body over the body limit as JSON is always over the
+// per-user limit first.
+type BodyMetric string
+
+const (
+	// BodyRaw counts the bytes of the body as sent.
+	BodyRaw BodyMetric = "raw"
+	// BodyJSON counts the compact JSON object of the request's pairs:
+	// a=1&b=2 is measured as {"a":"1","b":"2"}, 17 bytes.
+	BodyJSON BodyMetric = "json"
+)
+
+func (m BodyMetric) check() error {
+	if m != BodyRaw && m != BodyJSON {
+		return fmt.Errorf("reference: unknown body metric %q (use %q or %q)", m, BodyRaw, BodyJSON)
+	}
+	return nil
+}

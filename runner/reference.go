@@ -25,8 +25,9 @@ const (
 // startBundled starts the bundled reference for t as mode says, points t
 // at it, and returns a description for the report and a stop function.
 // In auto mode it runs a container when a Docker engine answers, else
-// in-process, and says which in one line.
-func startBundled(t *target.Target, mode string, o bundled.Options) (string, func(), error) {
+// in-process, and says which in one line. fixture is the tenant file t was
+// read from (--fixture), which a container is given to serve.
+func startBundled(t *target.Target, mode, fixture string, o bundled.Options) (string, func(), error) {
 	custom := o.Mutant != "" || o.RaceWindow != reference.DefaultRaceWindow
 	switch {
 	case custom && mode == refContainer:
@@ -52,6 +53,9 @@ func startBundled(t *target.Target, mode string, o bundled.Options) (string, fun
 		}
 		t.BaseURL = srv.URL
 		where := "the bundled reference (in-process) at " + srv.URL
+		if fixture != "" {
+			where += " serving " + fixture
+		}
 		if o.Mutant != "" {
 			where += " with mutant " + o.Mutant
 		}
@@ -64,7 +68,11 @@ func startBundled(t *target.Target, mode string, o bundled.Options) (string, fun
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	fmt.Println("reference: building the image if needed and starting the container")
-	c, err := refcontainer.Run(ctx, refcontainer.WithProfile(t.Profile))
+	opts := []refcontainer.Option{refcontainer.WithProfile(t.Profile)}
+	if fixture != "" {
+		opts = append(opts, refcontainer.WithFixture(fixture))
+	}
+	c, err := refcontainer.Run(ctx, opts...)
 	if err != nil {
 		return "", nil, fmt.Errorf("starting the reference container: %w", err)
 	}

@@ -30,7 +30,7 @@ import (
 // options are the flags of a run.
 type options struct {
 	targetFile, labelFilter, reportDir, profile, mutant, optIn, reference string
-	baseline                                                              string
+	baseline, fixture                                                     string
 	verbose, dryRun                                                       bool
 	raceWindow                                                            time.Duration
 }
@@ -49,6 +49,7 @@ func parseRunFlags(args []string) (options, error) {
 	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
 	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading a user's version and committing a PUT; 0 commits at once (runs the reference in-process)")
 	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
+	fs.StringVar(&o.fixture, "fixture", "", "tenant file (target-file format) the bundled reference serves and the suite judges it by, instead of fixtures/reference.yaml (e.g. fixtures/variants/minimal.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -65,6 +66,8 @@ func parseRunFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--race-window %v: give a duration of 0 or more, e.g. 5ms", o.raceWindow)
 	case raceWindowSet && o.targetFile != "":
 		return o, errors.New("--race-window applies to the bundled reference only; leave out --target")
+	case o.fixture != "" && o.targetFile != "":
+		return o, errors.New("--fixture is the tenant of the bundled reference; leave out --target (a target file describes its own endpoint)")
 	}
 	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
@@ -115,7 +118,7 @@ func run(args []string) int {
 	}
 	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
-		if where, stop, err = startBundled(tgt, o.reference, bundled.Options{Mutant: o.mutant, RaceWindow: raceWindowSetting(o.raceWindow)}); err != nil {
+		if where, stop, err = startBundled(tgt, o.reference, o.fixture, bundled.Options{Mutant: o.mutant, RaceWindow: raceWindowSetting(o.raceWindow)}); err != nil {
 			return usageError("%v", err)
 		}
 		stop = sync.OnceFunc(stop)
@@ -165,25 +168,30 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// loadTarget reads the target file, or the bundled tenant when there is
-// none, and applies the profile and opt-in flags. In a dry run, variables
-// that are not set get placeholders: a plan needs no secrets.
+// loadTarget reads the target file, or the bundled reference's tenant
+// (--fixture, else the embedded one) when there is none, and applies the
+// profile and opt-in flags. In a dry run, variables that are not set get
+// placeholders: a plan needs no secrets.
 func loadTarget(o options) (*target.Target, error) {
 	var t *target.Target
 	var err error
+	file := o.targetFile
+	if file == "" {
+		file = o.fixture
+	}
 	switch {
-	case o.targetFile == "":
+	case file == "":
 		t, err = bundled.Target()
 	case o.dryRun:
 		var data []byte
-		if data, err = os.ReadFile(o.targetFile); err == nil {
+		if data, err = os.ReadFile(file); err == nil {
 			t, err = target.Parse(data, placeholderEnv)
 		}
 		if err != nil {
-			err = fmt.Errorf("target file %s: %w", o.targetFile, err)
+			err = fmt.Errorf("target file %s: %w", file, err)
 		}
 	default:
-		t, err = target.Load(o.targetFile)
+		t, err = target.Load(file)
 	}
 	if err != nil {
 		return nil, err

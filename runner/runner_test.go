@@ -168,6 +168,9 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--reference", "container", "--mutant", "batch-cap-101"}, "--mutant and --race-window run the reference in-process"},
 		{[]string{"--race-window", "-1ms"}, "--race-window -1ms: give a duration of 0 or more"},
 		{[]string{"--race-window", "1ms", "--target", missingEnv}, "--race-window applies to the bundled reference only"},
+		{[]string{"--fixture", "../fixtures/variants/minimal.yaml", "--target", badField}, "--fixture is the tenant of the bundled reference; leave out --target"},
+		{[]string{"--reference", "inprocess", "--fixture", filepath.Join(dir, "absent.yaml")}, "no such file"},
+		{[]string{"--reference", "inprocess", "--fixture", badField}, `unknown field "admin_tokn"`},
 	} {
 		res := runRunner(t, c.args...)
 		if res.code != 2 || !strings.Contains(res.stdout+res.stderr, c.want) {
@@ -176,12 +179,31 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 	}
 }
 
+// The bundled reference serves a variant tenant with --fixture and the
+// suite judges it by the same file: every spec passes or skips, none fails.
+func TestFixtureVariants(t *testing.T) {
+	for _, file := range []string{"minimal.yaml", "pairs-json.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("..", "fixtures", "variants", file)
+			res := runRunner(t, "--reference", "inprocess", "--fixture", path)
+			m := closing.FindStringSubmatch(lastLine(res.stdout))
+			if res.code != 0 || m == nil || m[1] == "0" || m[2] != "0" {
+				t.Fatalf("exit %d, last line %q: want every selected spec passed\n%s%s", res.code, lastLine(res.stdout), res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, "serving "+path) {
+				t.Errorf("the run does not say which tenant the reference serves:\n%s", res.stdout)
+			}
+		})
+	}
+}
+
 func TestLabelFilterSelectsSpecs(t *testing.T) {
 	t.Parallel()
-	res := runRunner(t, "--reference", "inprocess", "--label-filter", "UA-PUT-004")
+	res := runRunner(t, "--reference", "inprocess", "--label-filter", "UA-PUT-008")
 	m := closing.FindStringSubmatch(lastLine(res.stdout))
 	if res.code != 0 || m == nil || m[1] != "1" {
-		t.Fatalf("exit %d, last line %q: want exactly the one merge spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
+		t.Fatalf("exit %d, last line %q: want exactly the one empty-PUT spec to run and pass\n%s", res.code, lastLine(res.stdout), res.stdout)
 	}
 }
 

@@ -21,11 +21,20 @@ var _ = Describe("Reading several users (POST /{org}/{app}/metadata/user/get)", 
 		Expect(f().Admin().Put(b, Form("nickname", "Bob", "phone", "42"))).To(HaveStatus(http.StatusOK))
 	})
 
-	It("answers 200 with data keyed by username holding only the requested properties the users have", Req("UA-BATCH-001", "UA-BATCH-002", "UA-BATCH-003", "UA-AUTH-003"), func() {
+	It("answers 200 with data keyed by username holding only the requested properties the users have", Req("UA-BATCH-003"), func() {
 		r := f().Admin().Batch([]string{a, b}, []string{"nickname", "phone"})
 		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(r.BatchData()).To(Equal(map[string]map[string]string{
 			a: {"nickname": "Ann"},
+			b: {"nickname": "Bob", "phone": "42"},
+		}))
+	})
+
+	It("answers 200 with each target's own attributes, none of another's", Req("UA-BATCH-002"), func() {
+		r := f().Admin().Batch([]string{a, b}, []string{"nickname", "ext", "mail", "phone"})
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.BatchData()).To(Equal(map[string]map[string]string{
+			a: {"nickname": "Ann", "ext": "x", "mail": "a@example.com"},
 			b: {"nickname": "Bob", "phone": "42"},
 		}))
 	})
@@ -76,6 +85,15 @@ var _ = Describe("Reading several users (POST /{org}/{app}/metadata/user/get)", 
 			} else {
 				f().Saw(profile.BatchMiss, "omitted", r)
 			}
+		}
+	})
+
+	It("answers 200 with data {} when no target matches", Req("UA-BATCH-007", "UA-GEN-002"), func() {
+		r := f().Admin().Batch([]string{Unknown(), Unknown()}, []string{"nickname"})
+		Expect(r).To(HaveStatus(http.StatusOK))
+		data := r.BatchData()
+		for k, v := range data {
+			Expect(v).To(BeEmpty(), "%s matches nothing: %s", k, r)
 		}
 	})
 

@@ -16,7 +16,7 @@ var _ = Describe("The app's total attribute size (GET /{org}/{app}/metadata/user
 		f().Clear(user)
 	})
 
-	It("answers the admin with 200 and an integer number of bytes", Req("UA-CAP-001", "UA-AUTH-003"), func() {
+	It("answers the admin with 200 and an integer number of bytes", Req("UA-CAP-001"), func() {
 		r := f().Admin().Capacity()
 		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(r.Capacity()).To(BeNumerically(">=", 0))

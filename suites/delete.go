@@ -16,7 +16,7 @@ var _ = Describe("Deleting attributes (DELETE /{org}/{app}/metadata/user/{userna
 		f().Clear(user)
 	})
 
-	It("removes every attribute and answers 200 with data true", Req("UA-DEL-001", "UA-DEL-003", "UA-AUTH-003"), func() {
+	It("removes every attribute and answers 200 with data true", Req("UA-DEL-001", "UA-DEL-003"), func() {
 		Expect(f().Admin().Put(user, Form("a", "1", "b", "2"))).To(HaveStatus(http.StatusOK))
 		r := f().Admin().Delete(user)
 		Expect(r).To(HaveStatus(http.StatusOK))

@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -104,26 +105,60 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 			return body + strings.Repeat("A", int(n-int64(len(body))))
 		}
 
+		// bodyOf is a body measuring n bytes under the declared body metric
+		// whose pairs stay within the per-user limit, so that the body limit
+		// is what the server must judge; or the reason no such body exists.
+		bodyOf := func(n int64) (body string, why string) {
+			switch f().Target.BodyMetric {
+			case target.BodyRaw:
+				return escaped(n), ""
+			case target.BodyJSON:
+				m, userLimit := f().Metric(), f().Target.UserLimit()
+				if m == "" {
+					return "", fmt.Sprintf("body_metric json: a body of %d bytes as JSON may be over the %d-byte user limit under the undeclared size_metric, so a refusal could be for the user limit", n, userLimit)
+				}
+				pairs := pairsMeasuring(n)
+				if size := Size(m, pairs); size > userLimit {
+					return "", fmt.Sprintf("body_metric json: a body of %d bytes as JSON holds a user of at least %d bytes under size_metric %s, over the %d-byte user limit, so the body limit cannot be observed on its own", n, size, m, userLimit)
+				}
+				return FormOf(pairs), ""
+			}
+			return "", ""
+		}
+
 		It("accepts a body exactly at the body limit (4096 bytes) with 200", Req("UA-LIMIT-002"), func() {
 			limit := f().Target.BodyLimit()
-			body := escaped(limit)
-			Expect(int64(len(body))).To(Equal(limit))
+			body, why := bodyOf(limit)
+			switch {
+			case why != "":
+				Skip(why)
+			case body == "":
+				Note("mode", "margin: no body_metric declared, so the body is 4096 bytes as sent")
+				body = escaped(limit)
+			default:
+				Note("mode", "exact edge: body_metric "+f().Target.BodyMetric)
+			}
 			Expect(f().Admin().Put(user, body)).To(HaveStatus(http.StatusOK))
-			Expect(f().Admin().Get(user).Attrs()).To(HaveKey("k"))
+			sent, err := url.ParseQuery(body)
+			Expect(err).NotTo(HaveOccurred())
+			want := map[string]string{}
+			for k := range sent {
+				want[k] = sent.Get(k)
+			}
+			Expect(f().Admin().Get(user).Attrs()).To(Equal(want), "the body's pairs are stored")
 		})
 
 		It("refuses a body one byte over the body limit with 403 (or 413) and stores nothing", Req("UA-LIMIT-002", "UA-LIMIT-006"), func() {
 			limit := f().Target.BodyLimit()
-			var body string
-			switch f().Target.BodyMetric {
-			case target.BodyRaw:
-				Note("mode", "exact edge: body_metric raw")
-				body = escaped(limit + 1)
-			case target.BodyJSON:
-				Skip("body_metric json: a body whose JSON form exceeds the body limit also exceeds the per-user limit, so the body limit cannot be observed on its own")
-			default:
+			body, why := bodyOf(limit + 1)
+			switch {
+			case why != "":
+				Skip(why)
+			case body == "":
 				Note("mode", "margin: no body_metric declared, so the body is over the limit under any measure")
 				body = Form("k", Value(int(limit)+100))
+			default:
+				Note("mode", "exact edge: body_metric "+f().Target.BodyMetric)
 			}
 			r := f().Admin().Put(user, body)
 			Expect(r).To(HaveStatus(http.StatusForbidden, http.StatusRequestEntityTooLarge))
@@ -150,3 +185,25 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 		Expect(admin.Put(u2, Form("k", "small"))).To(HaveStatus(http.StatusOK), "a write that fits the quota still succeeds")
 	})
 })
+
+// pairsMeasuring returns short pairs k1=1, k2=1, … whose JSON object
+// ({"k1":"1",…}) measures exactly n bytes, the last value padded: many
+// small pairs make the JSON form long while keys and values stay short.
+func pairsMeasuring(n int64) map[string]string {
+	GinkgoHelper()
+	attrs := map[string]string{}
+	for i := 1; ; i++ {
+		k := fmt.Sprintf("k%d", i)
+		attrs[k] = "1"
+		if Size(target.MetricJSON, attrs) <= n {
+			continue
+		}
+		delete(attrs, k)
+		if i == 1 {
+			Fail(fmt.Sprintf("no pairs measure %d bytes as JSON", n))
+		}
+		last := fmt.Sprintf("k%d", i-1)
+		attrs[last] += Value(int(n - Size(target.MetricJSON, attrs)))
+		return attrs
+	}
+}

@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -36,19 +37,26 @@ var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
 	})
 
-	It("accepts a 64-character username with 200 and treats 65 characters as a user without an account", Req("UA-NAME-001", "UA-NAME-005"), func() {
+	It("accepts a 64-character username with 200", Req("UA-NAME-001"), func() {
 		long := f().LongUser().Name
 		f().Clear(long)
 		DeferCleanup(func() { f().Clear(long) })
 		Expect(f().Admin().Put(long, Form("a", "1"))).To(HaveStatus(http.StatusOK))
 		Expect(f().Admin().Get(long).Attrs()).To(Equal(map[string]string{"a": "1"}))
-		tooLong := long + "x"
+	})
+
+	It("refuses to store attributes for a 65-character username (400 or 404): none can be read back", Req("UA-NAME-001"), func() {
+		expectNameRefused(f().Admin().OffContract("a 65-character username"), tooLong())
+	})
+
+	It("treats a 65-character username as a user without an account: 404 on PUT, 200 or 404 on GET, 200 on DELETE", Req("UA-NAME-005"), func() {
 		c := f().Admin().OffContract("a 65-character username")
-		Expect(c.Put(tooLong, Form("a", "1"))).To(HaveStatus(http.StatusNotFound))
-		r := c.Get(tooLong)
+		name := tooLong()
+		Expect(c.Put(name, Form("a", "1"))).To(HaveStatus(http.StatusNotFound))
+		r := c.Get(name)
 		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
 		f().Saw(profile.GetUnknownUser, statusText(r), r)
-		Expect(c.Delete(tooLong)).To(HaveStatus(http.StatusOK))
+		Expect(c.Delete(name)).To(HaveStatus(http.StatusOK))
 	})
 
 	It("routes usernames made of every allowed character class (a-z A-Z 0-9 _ - .) like any username: 200 or 404", Req("UA-NAME-002"), func() {
@@ -57,6 +65,10 @@ var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
 		Expect(r).To(HaveStatus(http.StatusOK, http.StatusNotFound))
 		f().Saw(profile.GetUnknownUser, statusText(r), r)
 		Expect(f().Admin().Delete(name)).To(HaveStatus(http.StatusOK))
+	})
+
+	It("refuses to store attributes for a username with a forbidden character (400 or 404): none can be read back", Req("UA-NAME-002"), func() {
+		expectNameRefused(f().Admin().OffContract("a username with forbidden characters"), "bad name!"+Unknown())
 	})
 
 	It("treats a username with a forbidden character as a user without an account: 200 or 404 on GET, 404 on PUT, never 5xx", Req("UA-NAME-005"), func() {
@@ -83,3 +95,26 @@ var _ = Describe("Usernames in paths", Label("names"), Serial, func() {
 		}
 	})
 })
+
+// tooLong is a generated username of 65 characters, one over the limit:
+// no listed user is needed to address it.
+func tooLong() string {
+	name := Unknown()
+	return name + strings.Repeat("x", 65-len(name))
+}
+
+// expectNameRefused checks that the admin's write for an invalid username
+// is refused with 400 or 404 and that nothing can be read back for it
+// (200 with {}, or a 4xx). A cleanup deletes them, should the server
+// have stored them anyway.
+func expectNameRefused(c Caller, name string) {
+	GinkgoHelper()
+	w := c.Put(name, Form("a", "1"))
+	DeferCleanup(func() { c.Send(http.MethodDelete, "/metadata/user/"+url.PathEscape(name), "", "") })
+	Expect(w).To(HaveStatus(http.StatusBadRequest, http.StatusNotFound), "the invalid username %q must not get attributes", name)
+	r := c.Get(name)
+	Expect(r).To(HaveStatus(http.StatusOK, http.StatusBadRequest, http.StatusNotFound))
+	if r.Status == http.StatusOK {
+		Expect(r.Attrs()).To(BeEmpty(), "nothing is stored for the invalid username %q: %s", name, r)
+	}
+}

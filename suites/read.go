@@ -17,11 +17,26 @@ var _ = Describe("Reading one user's attributes (GET /{org}/{app}/metadata/user/
 		f().Clear(user)
 	})
 
-	It("answers 200 with every attribute as a string map", Req("UA-GET-001", "UA-AUTH-003"), func() {
+	It("answers 200 with every attribute as a string map", Req("UA-GET-001"), func() {
 		Expect(f().Admin().Put(user, Form("a", "1", "b", "two"))).To(HaveStatus(http.StatusOK))
 		r := f().Admin().Get(user)
 		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1", "b": "two"}))
+	})
+
+	It("answers each user its own attributes with 200, and an emptied user {} right after another user was written", Req("UA-GET-001", "UA-GET-002"), func() {
+		other := f().User(1).Name
+		f().Clear(other)
+		DeferCleanup(func() { f().Clear(other) })
+		Expect(f().Admin().Put(user, Form("nickname", "Ann", "only_first", "1"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(other, Form("nickname", "Bob", "only_second", "2"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Get(user).Attrs()).To(Equal(map[string]string{"nickname": "Ann", "only_first": "1"}))
+		Expect(f().Admin().Get(other).Attrs()).To(Equal(map[string]string{"nickname": "Bob", "only_second": "2"}))
+		Expect(f().Admin().Delete(user)).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(other, Form("sign", "hi"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Get(user)
+		Expect(r).To(HaveStatus(http.StatusOK))
+		Expect(r.Attrs()).To(BeEmpty(), "a user without attributes reads {}, not another user's: %s", r)
 	})
 
 	It("answers 200 with data {} for a user without attributes", Req("UA-GET-002", "UA-GET-004"), func() {
@@ -47,13 +62,19 @@ var _ = Describe("Reading one user's attributes (GET /{org}/{app}/metadata/user/
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
 	})
 
-	It("ignores a Content-Type on bodiless requests (GET, DELETE, capacity) and answers 200", Req("UA-GET-005", "UA-DEL-001", "UA-CAP-001"), func() {
+	It("ignores a Content-Type on a GET and answers 200", Req("UA-GET-005"), func() {
 		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
-		c := f().Admin()
-		r := c.Raw(http.MethodGet, "/metadata/user/"+user, "", "application/json")
+		r := f().Admin().Raw(http.MethodGet, "/metadata/user/"+user, "", "application/json")
 		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(r.Attrs()).To(Equal(map[string]string{"a": "1"}))
-		Expect(c.Raw(http.MethodGet, "/metadata/user/capacity", "", "application/json")).To(HaveStatus(http.StatusOK))
+		f().Saw(profile.ContentTypeOnBodiless, "ignored", r)
+	})
+
+	It("ignores a Content-Type on the other bodiless requests (capacity, DELETE) and answers 200", Req("UA-DEL-001", "UA-CAP-001"), func() {
+		Expect(f().Admin().Put(user, Form("a", "1"))).To(HaveStatus(http.StatusOK))
+		c := f().Admin()
+		r := c.Raw(http.MethodGet, "/metadata/user/capacity", "", "application/json")
+		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(c.Raw(http.MethodDelete, "/metadata/user/"+user, "", "application/json")).To(HaveStatus(http.StatusOK))
 		f().Saw(profile.ContentTypeOnBodiless, "ignored", r)
 	})

@@ -18,7 +18,7 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		f().Clear(writer)
 	})
 
-	It("stores form pairs sent by the admin and answers 200 with them in data", Req("UA-PUT-001", "UA-PUT-005", "UA-AUTH-003", "UA-GEN-002"), func() {
+	It("stores form pairs sent by the admin and answers 200 with them in data", Req("UA-PUT-001", "UA-PUT-005"), func() {
 		r := f().Admin().Put(writer, Form("nickname", "Ann", "ext", "x"))
 		Expect(r).To(HaveStatus(http.StatusOK))
 		Expect(r.Attrs()).To(HaveKeyWithValue("nickname", "Ann"))
@@ -63,16 +63,25 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		Expect(f().Admin().Get(writer).Attrs()).To(Equal(map[string]string{"nickname": "Bea", "mail": "a@example.com", "phone": "123"}))
 	})
 
-	It("answers 200 with data holding the request's pairs, or the whole map after the merge", Req("UA-PUT-005"), func() {
-		Expect(f().Admin().Put(writer, Form("old", "1"))).To(HaveStatus(http.StatusOK))
-		r := f().Admin().Put(writer, Form("new", "2"))
+	It("merges a user's own PUTs too (the client SDKs' call) and answers 200", Req("UA-PUT-004"), func() {
+		u := f().UsersWithTokens(1)[0]
+		self, owner := f().As(u), u.Name
+		f().Clear(owner)
+		Expect(self.Put(owner, Form("nickname", "Ann", "mail", "a@example.com"))).To(HaveStatus(http.StatusOK))
+		Expect(self.Put(owner, Form("sign", "hi"))).To(HaveStatus(http.StatusOK))
+		Expect(self.Get(owner).Attrs()).To(Equal(map[string]string{"nickname": "Ann", "mail": "a@example.com", "sign": "hi"}))
+	})
+
+	It("answers 200 with data holding the request's pairs with their new values, or the whole map after the merge", Req("UA-PUT-005"), func() {
+		Expect(f().Admin().Put(writer, Form("keep", "1", "old", "1"))).To(HaveStatus(http.StatusOK))
+		r := f().Admin().Put(writer, Form("old", "2", "new", "3"))
 		Expect(r).To(HaveStatus(http.StatusOK))
 		switch data := r.Attrs(); {
-		case len(data) == 1:
-			Expect(data).To(Equal(map[string]string{"new": "2"}))
+		case len(data) == 2:
+			Expect(data).To(Equal(map[string]string{"old": "2", "new": "3"}), "data holds every pair of the request with the value now stored: %s", r)
 			f().Saw(profile.PutResponseData, "request", r)
 		default:
-			Expect(data).To(Equal(map[string]string{"old": "1", "new": "2"}))
+			Expect(data).To(Equal(map[string]string{"keep": "1", "old": "2", "new": "3"}), "data holds the whole map after the merge: %s", r)
 			f().Saw(profile.PutResponseData, "full", r)
 		}
 	})
@@ -124,14 +133,21 @@ var _ = Describe("Setting attributes (PUT /{org}/{app}/metadata/user/{username})
 		}
 	})
 
-	It("stores any key verbatim, the eight client keys and others alike, with 200", Req("UA-PUT-010", "UA-GEN-008"), func() {
-		body := Form("nickname", "n", "avatarurl", "http://a/b.png", "avatar", "http://a/c.png", "Nickname", "N", "x_custom_42", "c")
+	It("stores any key verbatim, the eight client keys and others alike, with 200", Req("UA-PUT-010"), func() {
+		body := Form("nickname", "n", "avatarurl", "http://a/b.png", "x_custom_42", "c")
 		Expect(f().Admin().Put(writer, body)).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(writer, Form("avatar", "http://a/c.png"))).To(HaveStatus(http.StatusOK))
 		r := f().Admin().Get(writer)
 		Expect(r.Attrs()).To(Equal(map[string]string{
-			"nickname": "n", "avatarurl": "http://a/b.png", "avatar": "http://a/c.png", "Nickname": "N", "x_custom_42": "c",
-		}))
+			"nickname": "n", "avatarurl": "http://a/b.png", "avatar": "http://a/c.png", "x_custom_42": "c",
+		}), "avatar and avatarurl are two keys, neither renamed: %s", r)
 		f().Saw(profile.AvatarKey, "verbatim", r)
+	})
+
+	It("keeps keys that differ only in case apart (Nickname and nickname), with 200", Req("UA-GEN-008"), func() {
+		Expect(f().Admin().Put(writer, Form("nickname", "n", "Nickname", "N"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Put(writer, Form("MAIL", "M"))).To(HaveStatus(http.StatusOK))
+		Expect(f().Admin().Get(writer).Attrs()).To(Equal(map[string]string{"nickname": "n", "Nickname": "N", "MAIL": "M"}))
 	})
 
 	It("does not hold client field conventions against a write: a 65-character nickname gets 200 (or 403 with the column text)", Req("UA-PUT-011"), func() {

@@ -1,29 +1,99 @@
 package mutant
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
+	"maps"
 	"net/http"
+	"strings"
+
+	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/reference"
 )
 
 // Filter defects of the batch read, made by changing the request's
 // properties before the reference reads them, or the answer after.
 func init() {
+	register(Mutant{Name: "batch-charset-refused", Breaks: []string{"UA-BATCH-001"},
+		Doc: "the batch read takes only the exact Content-Type application/json: with a charset parameter it answers 415",
+		Apply: handlerOnly(refuseWhen(func(r *http.Request) bool {
+			return routeOf(r).batch(r) && strings.Contains(r.Header.Get("Content-Type"), ";")
+		}))})
+	register(Mutant{Name: "batch-form-type-refused", Breaks: []string{"UA-BATCH-011"},
+		Doc: "the batch read refuses a JSON body sent with a form Content-Type with 415 (the Go SDK that switches its content type after a PUT cannot read profiles)",
+		Apply: handlerOnly(refuseWhen(func(r *http.Request) bool {
+			return routeOf(r).batch(r) && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+		}))})
+	register(Mutant{Name: "batch-shares-map", Breaks: []string{"UA-BATCH-002"},
+		Doc:   "the batch read fills one map for all targets: each target found is answered with its attributes merged into those of the targets found before it",
+		Apply: handlerOnly(editBatchData(shareMap))})
+	register(Mutant{Name: "batch-miss-leaks", Breaks: []string{"UA-BATCH-007"},
+		Doc:   "a target without matches is answered with the attributes of the target before it (the loop's result variable is not reset for a miss)",
+		Apply: handlerOnly(editBatchData(leakToMisses))})
+	register(Mutant{Name: "batch-empty-targets-ok", Breaks: []string{"UA-BATCH-008"},
+		Doc: "a batch with an empty targets array answers 200 with data {} instead of 400 (nothing validates the list before the loop)",
+		Apply: handlerOnly(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var req struct {
+					Targets json.RawMessage `json:"targets"`
+				}
+				if routeOf(r).batch(r) && json.Unmarshal(readBody(r), &req) == nil && string(req.Targets) == "[]" {
+					writeData(w, map[string]any{})
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})})
+	register(Mutant{Name: "batch-keys-lowercased", Breaks: []string{"UA-BATCH-010"}, Also: []string{"UA-NAME-003"}, Profile: profile.Current,
+		Doc: "the batch read keys data by the lower-cased username instead of the target as sent, where the server's profile says as sent (judged with profile current; the spec also reads the user case-insensitively, for UA-NAME-003)",
+		Apply: configOnly(func(c *reference.Config) {
+			c.Profile, _ = c.Profile.With(map[string]string{string(profile.BatchKeyCase): "lowercase"})
+		})})
+	register(Mutant{Name: "batch-no-match-204", Breaks: []string{"UA-GEN-002", "UA-GEN-006", "UA-BATCH-007"},
+		Doc: "a batch read where no target matches answers 204 No Content with an empty body instead of 200 with data {}",
+		Apply: handlerOnly(rewrite(batchOnly, func(_ *http.Request, resp *captured) {
+			var body struct {
+				Data map[string]json.RawMessage `json:"data"`
+			}
+			if resp.status == http.StatusOK && json.Unmarshal(resp.body.Bytes(), &body) == nil && body.Data != nil && len(body.Data) == 0 {
+				resp.status = http.StatusNoContent
+				resp.header.Del("Content-Type")
+				resp.body.Reset()
+			}
+		}))})
+	register(Mutant{Name: "batch-duplicate-target-400", Breaks: []string{"UA-BATCH-009"},
+		Doc: "a batch naming a username twice answers 400 instead of one entry (strict validation of targets)",
+		Apply: handlerOnly(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var req struct {
+					Targets []string `json:"targets"`
+				}
+				if routeOf(r).batch(r) && json.Unmarshal(readBody(r), &req) == nil {
+					seen := map[string]bool{}
+					for _, t := range req.Targets {
+						if seen[t] {
+							writeError(w, http.StatusBadRequest, "illegal_argument", "targets name "+t+" twice")
+							return
+						}
+						seen[t] = true
+					}
+				}
+				next.ServeHTTP(w, r)
+			})
+		})})
 	register(Mutant{Name: "batch-ignores-properties", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"},
 		Doc: "batch get returns every attribute of each target, whatever properties asks for",
 		Apply: handlerOnly(editBatchRequest(func(req map[string]json.RawMessage) {
 			delete(req, "properties")
 		}))})
-	register(Mutant{Name: "batch-first-property-only", Breaks: []string{"UA-BATCH-002"},
-		Doc: "batch get returns only the first of the requested properties",
+	register(Mutant{Name: "batch-first-property-only", Breaks: []string{"UA-BATCH-002"}, Also: []string{"UA-BATCH-003"},
+		Doc: "batch get returns only the first of the requested properties (the filter spec of UA-BATCH-003 asks for two and sees one missing)",
 		Apply: handlerOnly(editBatchRequest(func(req map[string]json.RawMessage) {
 			var props []string
 			if json.Unmarshal(req["properties"], &props) == nil && len(props) > 1 {
 				req["properties"], _ = json.Marshal(props[:1])
 			}
 		}))})
-	register(Mutant{Name: "batch-empty-for-missing", Breaks: []string{"UA-BATCH-003"},
+	register(Mutant{Name: "batch-empty-for-missing", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"},
 		Doc:   "batch get lists requested properties a target does not have, with the value \"\"",
 		Apply: handlerOnly(batchFillsMissing)})
 }
@@ -37,7 +107,7 @@ func editBatchRequest(edit func(req map[string]json.RawMessage)) func(http.Handl
 		}
 		edit(req)
 		body, _ := json.Marshal(req)
-		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		replaceBody(r, body)
 	})
 }
 
@@ -73,4 +143,58 @@ func batchFillsMissing(next http.Handler) http.Handler {
 		}
 		resp.send(w)
 	})
+}
+
+// editBatchData passes the data of successful batch answers, with the
+// request's targets in order, through edit.
+func editBatchData(edit func(targets []string, data map[string]map[string]string)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !routeOf(r).batch(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var req struct {
+				Targets []string `json:"targets"`
+			}
+			json.Unmarshal(readBody(r), &req)
+			resp := capture(next, r)
+			if resp.status == http.StatusOK {
+				resp.editJSON(func(obj map[string]json.RawMessage) {
+					var data map[string]map[string]string
+					if json.Unmarshal(obj["data"], &data) == nil {
+						edit(req.Targets, data)
+						obj["data"], _ = json.Marshal(data)
+					}
+				})
+			}
+			resp.send(w)
+		})
+	}
+}
+
+// shareMap merges each found target's attributes into those of the
+// targets found before it.
+func shareMap(targets []string, data map[string]map[string]string) {
+	acc := map[string]string{}
+	for _, t := range targets {
+		if len(data[t]) == 0 {
+			continue
+		}
+		maps.Copy(acc, data[t])
+		data[t] = maps.Clone(acc)
+	}
+}
+
+// leakToMisses gives each target without matches the attributes of the
+// target before it.
+func leakToMisses(targets []string, data map[string]map[string]string) {
+	var prev map[string]string
+	for _, t := range targets {
+		if len(data[t]) > 0 {
+			prev = data[t]
+		} else if prev != nil {
+			data[t] = prev
+		}
+	}
 }

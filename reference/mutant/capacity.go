@@ -25,8 +25,8 @@ func init() {
 	register(Mutant{Name: "capacity-charges-refused", Breaks: []string{"UA-LIMIT-006", "UA-CAP-004"},
 		Doc:   "a PUT refused with 403 still adds its body's bytes to the app's capacity",
 		Apply: chargeRefused})
-	register(Mutant{Name: "capacity-not-integer", Breaks: []string{"UA-CAP-001"},
-		Doc: "capacity is written as a JSON number with a decimal point (123.0)",
+	register(Mutant{Name: "capacity-not-integer", Breaks: []string{"UA-CAP-001"}, Also: []string{"UA-CAP-003", "UA-CAP-004", "UA-LIMIT-006"},
+		Doc: "capacity is written as a JSON number with a decimal point (123.0), as a server summing floats writes it (every spec that reads capacity, those of UA-CAP-003, UA-CAP-004 and UA-LIMIT-006 too, decodes it as an integer)",
 		Apply: handlerOnly(rewrite(func(r *http.Request) bool { return routeOf(r).capacity(r) }, func(_ *http.Request, resp *captured) {
 			resp.editJSON(func(obj map[string]json.RawMessage) {
 				var n int64

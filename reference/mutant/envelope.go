@@ -3,6 +3,8 @@ package mutant
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/attrconform/attrconform/reference"
 )
 
 // Envelope and error-shape defects, made by rewriting responses.
@@ -50,8 +52,8 @@ func init() {
 				})
 			}
 		}))})
-	register(Mutant{Name: "unknown-app-wrong-error", Breaks: []string{"UA-GEN-001"},
-		Doc: "an unknown org or app answers 404 with error service_resource_not_found instead of organization_application_not_found",
+	register(Mutant{Name: "unknown-app-wrong-error", Breaks: []string{"UA-GEN-001"}, Also: []string{"UA-ERR-001"},
+		Doc: "an unknown org or app answers 404 with error service_resource_not_found instead of organization_application_not_found (the unknown-app spec checks the error member of the envelope, so it also carries UA-ERR-001)",
 		Apply: handlerOnly(rewrite(all, func(_ *http.Request, resp *captured) {
 			if resp.status == http.StatusNotFound {
 				resp.editJSON(func(obj map[string]json.RawMessage) {
@@ -61,6 +63,16 @@ func init() {
 				})
 			}
 		}))})
+	register(Mutant{Name: "timestamp-in-seconds", Breaks: []string{"UA-GEN-003"},
+		Doc: "success answers carry timestamp in Unix seconds instead of milliseconds (time.Now().Unix())",
+		Apply: handlerOnly(rewrite(all, func(_ *http.Request, resp *captured) {
+			if resp.status == http.StatusOK {
+				resp.editJSON(func(obj map[string]json.RawMessage) { toSeconds(obj, "timestamp") })
+			}
+		}))})
+	register(Mutant{Name: "user-batch-error-key", Breaks: []string{"UA-GEN-005"}, Also: []string{"UA-AUTH-007"},
+		Doc:   "the batch read's success answers to user tokens (the client path) carry an empty top-level error member (the spec of UA-AUTH-007, a user token's batch read, sees the broken envelope too)",
+		Apply: userBatchErrorKey})
 	register(Mutant{Name: "batch-201", Breaks: []string{"UA-GEN-002"},
 		Doc: "the batch read (a POST) answers 201 Created instead of 200",
 		Apply: handlerOnly(rewrite(batchOnly, func(_ *http.Request, resp *captured) {
@@ -71,6 +83,24 @@ func init() {
 }
 
 func all(*http.Request) bool { return true }
+
+// toSeconds turns a Unix-milliseconds member of obj into seconds.
+func toSeconds(obj map[string]json.RawMessage, member string) {
+	var ms int64
+	if json.Unmarshal(obj[member], &ms) == nil {
+		obj[member] = json.RawMessage(jsonInt(ms / 1000))
+	}
+}
+
+// userBatchErrorKey adds "error": "" to successful batch answers to user tokens.
+func userBatchErrorKey(c *reference.Config) func(http.Handler) http.Handler {
+	t := tokensOf(c.Tenant)
+	return rewrite(func(r *http.Request) bool { _, user := t.names[bearer(r)]; return user && batchOnly(r) }, func(_ *http.Request, resp *captured) {
+		if resp.status == http.StatusOK {
+			resp.editJSON(func(obj map[string]json.RawMessage) { obj["error"] = json.RawMessage(`""`) })
+		}
+	})
+}
 
 // batchOnly selects the batch read. The envelope defects are confined to
 // it because the runner's preflight validates the capacity, GET and PUT

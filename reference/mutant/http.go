@@ -34,6 +34,16 @@ func routeOf(r *http.Request) route {
 	return route{org: parts[0], app: parts[1], rest: parts[4], ok: true}
 }
 
+// appKeyOf is the store key of the app a request's path names
+// (/{org}/{app}/...), whatever the rest of the path; "" without one.
+func appKeyOf(r *http.Request) string {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0] + "/" + parts[1]
+}
+
 // The operations as the reference routes them.
 func (rt route) batch(r *http.Request) bool {
 	return rt.ok && r.Method == http.MethodPost && rt.rest == "get"
@@ -56,9 +66,13 @@ func readBody(r *http.Request) []byte {
 	}
 	data, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.ContentLength = int64(len(data))
+	replaceBody(r, data)
 	return data
+}
+
+// replaceBody gives the request a new body for the next handler.
+func replaceBody(r *http.Request, body []byte) {
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 }
 
 // captured is a response held back so that a wrapper can change it.
@@ -138,6 +152,14 @@ func before(match func(*http.Request) bool, change func(r *http.Request)) func(h
 	}
 }
 
+// writeData answers 200 with the reference's success envelope.
+func writeData(w http.ResponseWriter, data any) {
+	body, _ := json.Marshal(map[string]any{"timestamp": time.Now().UnixMilli(), "data": data, "duration": 0})
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
 // writeError answers with the reference's JSON error envelope.
 func writeError(w http.ResponseWriter, status int, kind, text string) {
 	body, _ := json.Marshal(map[string]any{
@@ -166,6 +188,15 @@ func parseForm(body string) map[string]string {
 	return pairs
 }
 
+// encodeForm is the form body of pairs, keys sorted.
+func encodeForm(pairs map[string]string) string {
+	v := url.Values{}
+	for k, val := range pairs {
+		v.Set(k, val)
+	}
+	return v.Encode()
+}
+
 func unescape(s string) string {
 	if u, err := url.QueryUnescape(s); err == nil {
 		return u
@@ -174,16 +205,21 @@ func unescape(s string) string {
 }
 
 // jsonSize is the reference's default size metric (reference.MetricJSON):
-// the compact JSON of the map without HTML escaping; 0 for no attributes.
+// the bytes of compactJSON; 0 for no attributes.
 func jsonSize(attrs map[string]string) int64 {
 	if len(attrs) == 0 {
 		return 0
 	}
+	return int64(len(compactJSON(attrs)))
+}
+
+// compactJSON is the compact JSON of the map without HTML escaping.
+func compactJSON(attrs map[string]string) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.Encode(attrs)
-	return int64(buf.Len() - 1)
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 // ensureStore gives the configuration its store now, so that a mutant can
@@ -199,22 +235,37 @@ func ensureStore(c *reference.Config) store.Store {
 type tokens struct {
 	admin  map[string]string // app name -> admin token
 	users  map[string]string // user token -> admin token of its app
+	names  map[string]string // user token -> its folded username
 	issued map[string]bool   // every token of every app
 }
 
 func tokensOf(t tenant.Tenant) tokens {
-	out := tokens{admin: map[string]string{}, users: map[string]string{}, issued: map[string]bool{}}
+	out := tokens{admin: map[string]string{}, users: map[string]string{}, names: map[string]string{}, issued: map[string]bool{}}
 	for _, a := range t.Apps {
 		out.admin[a.Name] = a.AdminToken
 		out.issued[a.AdminToken] = true
 		for _, u := range a.Users {
 			if u.Token != "" {
 				out.users[u.Token] = a.AdminToken
+				out.names[u.Token] = tenant.FoldName(u.Name)
 				out.issued[u.Token] = true
 			}
 		}
 	}
 	return out
+}
+
+// isAdmin reports whether the request carries the admin token of the app
+// in its path.
+func (t tokens) isAdmin(r *http.Request) bool {
+	admin, ok := t.admin[routeOf(r).app]
+	return ok && bearer(r) == admin
+}
+
+// refuseMediaType answers 415 as the reference does for a body type it
+// does not read.
+func refuseMediaType(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type '"+r.Header.Get("Content-Type")+"' is not supported.")
 }
 
 // bearer is the token of the request, or "".

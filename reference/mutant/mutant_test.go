@@ -136,6 +136,99 @@ func TestHandlerMutants(t *testing.T) {
 			{"PUT", "u1", adminToken, "a=" + strings.Repeat("x", 2100), 403, 403, ""},
 			{"GET", "capacity", adminToken, "", 200, 200, `"data":2102`},
 		}},
+		{"put-echoes-old-value", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"PUT", "u1", adminToken, "a=2&b=3", 200, 200, `"data":{"a":"1","b":"3"}`},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"a":"2","b":"3"}`},
+		}},
+		{"get-leaks-last-write", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"GET", "u2", adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"GET", "u2", adminToken, "", 200, 200, `"data":{}`},
+			{"GET", "nobody", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"long-name-accepted", []step{
+			{"PUT", strings.Repeat("x", 65), adminToken, "a=1", 404, 200, ""},
+			{"GET", strings.Repeat("X", 65), adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"PUT", strings.Repeat("x", 64) + "!", adminToken, "a=1", 404, 404, ""},
+		}},
+		{"bad-charset-accepted", []step{
+			{"PUT", "bad%20name", adminToken, "a=1", 404, 200, ""},
+			{"GET", "bad%20name", adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"PUT", "bad%20name", u1Token, "a=1", 401, 401, ""},
+		}},
+		{"form-charset-refused", []step{{"PUT", "u1", adminToken, "a=1", 200, 200, ""}}},
+		{"plus-not-space", []step{
+			{"PUT", "u1", adminToken, "a=x+y", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"a":"x+y"`},
+		}},
+		{"empty-value-keeps-old", []step{
+			{"PUT", "u1", adminToken, "a=1&b=2", 200, 200, ""},
+			{"PUT", "u1", adminToken, "a=&c=", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"a":"1","b":"2","c":""}`},
+		}},
+		{"empty-put-clears", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"PUT", "u1", adminToken, "", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"user-put-replaces", []step{
+			{"PUT", "u1", u1Token, "a=1", 200, 200, ""},
+			{"PUT", "u1", u1Token, "b=2", 200, 200, ""},
+			{"PUT", "u2", adminToken, "a=1", 200, 200, ""},
+			{"PUT", "u2", adminToken, "b=2", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"b":"2"}`},
+			{"GET", "u2", adminToken, "", 200, 200, `"data":{"a":"1","b":"2"}`},
+		}},
+		{"avatar-renamed", []step{
+			{"PUT", "u1", adminToken, "avatar=x", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"avatarurl":"x"}`},
+		}},
+		{"keys-case-folded", []step{
+			{"PUT", "u1", adminToken, "Nickname=N&nickname=n", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"nickname":"n"}`},
+		}},
+		{"name-case-sensitive", []step{
+			{"PUT", "U1", adminToken, "a=1", 200, 404, ""},
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"GET", "U1", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"admin-reads-not-user-writes", []step{
+			{"PUT", "u1", u1Token, "a=1", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 401, ""},
+			{"GET", "u1", u1Token, "", 200, 200, `"a":"1"`},
+			{"PUT", "u1", adminToken, "b=1", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, ""},
+		}},
+		{"batch-user-token-own-only", []step{
+			{"POST", "get", u1Token, `{"targets":["u1"]}`, 200, 200, ""},
+			{"POST", "get", u1Token, `{"targets":["u2"]}`, 200, 401, ""},
+		}},
+		{"batch-empty-targets-ok", []step{{"POST", "get", adminToken, `{"targets":[]}`, 400, 200, ""}}},
+		{"batch-duplicate-target-400", []step{{"POST", "get", adminToken, `{"targets":["u1","u1"]}`, 200, 400, ""}}},
+		{"batch-shares-map", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"PUT", "u2", adminToken, "b=2", 200, 200, ""},
+			{"POST", "get", adminToken, `{"targets":["u1","u2"]}`, 200, 200, `"u2":{"a":"1","b":"2"}`},
+		}},
+		{"batch-miss-leaks", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"POST", "get", adminToken, `{"targets":["u1","nobody"]}`, 200, 200, `"nobody":{"a":"1"}`},
+		}},
+		{"delete-empty-false", []step{
+			{"DELETE", "u1", adminToken, "", 200, 200, `"data":false`},
+		}},
+		{"delete-stale-read", []step{
+			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
+			{"DELETE", "u1", adminToken, "", 200, 200, ""},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{"a":"1"}`},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"unknown-user-data-array", []step{
+			{"GET", "nobody", adminToken, "", 200, 200, `"data":[]`},
+			{"GET", "u1", adminToken, "", 200, 200, `"data":{}`},
+		}},
+		{"capacity-without-token", []step{{"GET", "capacity", "", "", 401, 200, ""}}},
 		{"capacity-not-integer", []step{
 			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
 			{"GET", "capacity", adminToken, "", 200, 200, `"data":9.0`},

@@ -21,8 +21,8 @@ func init() {
 				c.Tenant.Apps[i].RatePerSecond = 1e9
 			}
 		})})
-	register(Mutant{Name: "no-rate-limit-main", Breaks: []string{"UA-RATE-001", "UA-RATE-002"},
-		Doc: "the main app has no request budget (the extra apps keep theirs): a flood of its reads is served whole",
+	register(Mutant{Name: "no-rate-limit-main", Breaks: []string{"UA-RATE-001", "UA-RATE-002"}, Also: []string{"UA-RATE-003"}, Fixture: minimal,
+		Doc: "the main app has no request budget (the extra apps keep theirs): a flood of its reads is served whole (the flood also judges UA-RATE-003's Retry-After, so that spec fails with it)",
 		Apply: configOnly(func(c *reference.Config) {
 			c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
 			c.Tenant.Apps[0].RatePerSecond = 1e9

@@ -1,8 +1,10 @@
 package mutant_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/mutant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // The registry covers the defect classes of the issue, each mutant names
@@ -36,17 +39,30 @@ func TestRegistry(t *testing.T) {
 		if m.Name != name || m.Doc == "" || m.Apply == nil || len(m.Breaks) == 0 {
 			t.Errorf("%s: needs a name, a doc, Apply and the requirements it breaks: %+v", name, m)
 		}
-		for _, id := range m.Breaks {
+		for _, id := range append(slices.Clone(m.Breaks), m.Also...) {
 			r, ok := cat.Get(id)
 			switch {
 			case !ok:
-				t.Errorf("%s breaks %s, which the catalogue does not hold", name, id)
+				t.Errorf("%s names %s, which the catalogue does not hold", name, id)
 			case !r.Testable:
-				t.Errorf("%s breaks %s, which cannot be tested from outside", name, id)
+				t.Errorf("%s names %s, which cannot be tested from outside", name, id)
+			}
+		}
+		for _, id := range m.Also {
+			if slices.Contains(m.Breaks, id) {
+				t.Errorf("%s lists %s in both Breaks and Also", name, id)
+			}
+			if !strings.Contains(m.Doc, id) {
+				t.Errorf("%s: Also lists %s but the Doc does not say why that requirement sees the defect", name, id)
 			}
 		}
 		if m.Profile != "" {
 			if _, err := profile.Named(m.Profile); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if m.Fixture != "" {
+			if _, err := fixtureOf(m); err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
@@ -59,17 +75,17 @@ func TestRegistry(t *testing.T) {
 // Every mutant leaves the reference able to start and to answer the
 // admin's capacity read: a mutant breaks requirements, not the server.
 func TestEveryMutantServes(t *testing.T) {
-	tg, err := bundled.Target()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range mutant.Names() {
 		t.Run(name, func(t *testing.T) {
+			m, _ := mutant.Lookup(name)
+			tg, err := fixtureOf(m)
+			if err != nil {
+				t.Fatal(err)
+			}
 			cfg, err := bundled.Config(tg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, _ := mutant.Lookup(name)
 			wrap := m.Apply(&cfg)
 			ref, err := reference.New(cfg)
 			if err != nil {
@@ -89,4 +105,16 @@ func TestEveryMutantServes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixtureOf is the tenant a mutant is judged with: its Fixture (relative
+// to the repository root, two levels up) or the bundled one.
+func fixtureOf(m mutant.Mutant) (*target.Target, error) {
+	if m.Fixture == "" {
+		return bundled.Target()
+	}
+	if filepath.IsAbs(m.Fixture) {
+		return nil, fmt.Errorf("fixture %s: give a path relative to the repository root", m.Fixture)
+	}
+	return target.Load(filepath.Join("..", "..", m.Fixture))
 }

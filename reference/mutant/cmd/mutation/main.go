@@ -3,7 +3,10 @@
 // package mutant, and prints a table of the mutants killed or survived,
 // the requirements whose specs failed, and the time of each run. It exits
 // 1 unless the faithful reference passes and every mutant is killed by a
-// spec of a requirement the mutant breaks.
+// spec of a requirement the mutant breaks, and, over every mutant and
+// spec, unless every testable MUST/SHOULD requirement has a precise
+// killing mutant (one whose run failed only requirements among its Breaks
+// and Also, that requirement among its Breaks).
 //
 //	go run ./reference/mutant/cmd/mutation                     # the table (make mutation)
 //	go run ./reference/mutant/cmd/mutation -soak 50 \
@@ -30,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/reference/mutant"
 )
 
@@ -37,6 +41,7 @@ func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type options struct {
 	runner, pkg, work, labelFilter, mutants string
+	root                                    string // the repository root, which mutants' fixtures are relative to
 	workers, soak                           int
 	timeout, deadline                       time.Duration
 }
@@ -68,6 +73,16 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "mutation:", err)
 		return 2
+	}
+	if o.root, err = moduleRoot(); err != nil {
+		fmt.Fprintln(stderr, "mutation:", err)
+		return 2
+	}
+	for _, t := range targets {
+		if _, err := os.Stat(filepath.Join(o.root, t.fixture)); t.fixture != "" && err != nil {
+			fmt.Fprintf(stderr, "mutation: %s: fixture %v\n", t.name, err)
+			return 2
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -102,7 +117,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	// Round-major order: every target makes progress together.
 	for i := range times {
 		for ti, t := range targets {
-			dir := filepath.Join(work, "runs", strings.ReplaceAll(strings.ReplaceAll(t.name, " --", "_"), " ", "-"))
+			dir := filepath.Join(work, "runs", strings.NewReplacer(" --", "_", " ", "-", "/", "-").Replace(t.name))
 			if o.soak > 0 {
 				dir = filepath.Join(dir, fmt.Sprint(i+1))
 			}
@@ -120,7 +135,13 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		}
 		ok = writeSoak(stdout, targets, byTarget, wall)
 	} else {
-		ok = writeTable(stdout, targets, runs, wall)
+		cat, err := catalog.Load()
+		if err != nil {
+			fmt.Fprintln(stderr, "mutation:", err)
+			return 2
+		}
+		// Coverage decides only a run over every mutant and every spec.
+		ok = writeTable(stdout, targets, runs, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "")
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))
@@ -133,8 +154,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// plan lists the targets: the faithful reference under every profile a
-// selected mutant is judged with, then the mutants in name order.
+// plan lists the targets: the faithful reference once per (profile,
+// fixture) pair a selected mutant is judged with, then the mutants in the
+// order given (name order by default).
 func plan(names string) ([]target, error) {
 	selected := mutant.Names()
 	if names != "" {
@@ -152,12 +174,44 @@ func plan(names string) ([]target, error) {
 		if err != nil {
 			return nil, err
 		}
-		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, profile: m.Profile})
-		if m.Profile != "" && !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile }) {
-			faithful = append(faithful, target{name: "faithful --profile " + m.Profile, profile: m.Profile})
+		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, also: m.Also, profile: m.Profile, fixture: m.Fixture})
+		if !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile && t.fixture == m.Fixture }) {
+			faithful = append(faithful, faithfulUnder(m.Profile, m.Fixture))
 		}
 	}
 	return append(faithful, mutants...), nil
+}
+
+// faithfulUnder is the faithful reference judged with a profile and a
+// fixture, named by the runner flags that say so.
+func faithfulUnder(profile, fixture string) target {
+	name := "faithful"
+	if profile != "" {
+		name += " --profile " + profile
+	}
+	if fixture != "" {
+		name += " --fixture " + fixture
+	}
+	return target{name: name, profile: profile, fixture: fixture}
+}
+
+// moduleRoot is the directory of the go.mod above the working directory:
+// the repository root, which mutants name their fixtures relative to.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: run from the repository")
+		}
+		dir = parent
+	}
 }
 
 // workDir makes the report directory; cleanup removes it when the command
@@ -247,6 +301,9 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 	}
 	if j.t.profile != "" {
 		args = append(args, "--profile", j.t.profile)
+	}
+	if j.t.fixture != "" {
+		args = append(args, "--fixture", filepath.Join(o.root, j.t.fixture))
 	}
 	if o.labelFilter != "" {
 		args = append(args, "--label-filter", o.labelFilter)

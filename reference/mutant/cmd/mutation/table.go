@@ -9,16 +9,20 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/attrconform/attrconform/catalog"
 )
 
 // target is what one run judges: the faithful reference, or the reference
 // with one mutant; profile is the runner's --profile ("" keeps the
-// target's own).
+// target's own) and fixture its --fixture ("" the bundled tenant).
 type target struct {
 	name    string
 	mutant  string   // empty for the faithful reference
 	breaks  []string // the requirement IDs the mutant breaks
+	also    []string // requirements whose specs may see the defect too
 	profile string
+	fixture string
 }
 
 func (t target) faithful() bool { return t.mutant == "" }
@@ -71,12 +75,13 @@ type run struct {
 
 // Results of a run.
 const (
-	passed   = "passed"           // the faithful reference passed every selected spec
-	failing  = "FAILED"           // the faithful reference failed a spec
-	killed   = "killed"           // a spec of a requirement the mutant breaks failed
-	offPoint = "killed elsewhere" // specs failed, but none of a requirement the mutant breaks
-	survived = "SURVIVED"         // no spec failed
-	broken   = "ERROR"            // no verdicts: timeout, crash, no report
+	passed    = "passed"            // the faithful reference passed every selected spec
+	failing   = "FAILED"            // the faithful reference failed a spec
+	killed    = "killed"            // a spec of a requirement the mutant breaks failed, and none outside its Breaks and Also
+	imprecise = "killed, imprecise" // killed, but requirements outside its Breaks and Also failed too
+	offPoint  = "killed elsewhere"  // specs failed, but none of a requirement the mutant breaks
+	survived  = "SURVIVED"          // no spec failed
+	broken    = "ERROR"             // no verdicts: timeout, crash, no report
 )
 
 // outcome is the judgement of one run.
@@ -85,6 +90,10 @@ type outcome struct {
 	ok     bool
 	failed []string // FAIL requirements, those the mutant breaks first
 	note   string
+	// precise: a killed mutant failed no requirement outside its Breaks
+	// and Also; outside lists those it did fail.
+	precise bool
+	outside []string
 }
 
 // judge decides whether a run proves what it should: the faithful
@@ -125,6 +134,15 @@ func judge(t target, r run) outcome {
 	switch {
 	case len(hits) > 0:
 		o.result, o.ok = killed, true
+		for _, id := range others {
+			if !slices.Contains(t.also, id) {
+				o.outside = append(o.outside, id)
+			}
+		}
+		o.precise = len(o.outside) == 0
+		if !o.precise {
+			o.result = imprecise
+		}
 		if r.exit != 1 {
 			o.note = errorNote(r)
 		}
@@ -166,7 +184,8 @@ func firstLine(s string) string {
 // maxIDs bounds the IDs a table row lists.
 const maxIDs = 6
 
-// idList shows the failed IDs, marking with * those the mutant breaks.
+// idList shows the failed IDs, marking with * those the mutant breaks and
+// with + those in its Also.
 func idList(t target, ids []string) string {
 	if len(ids) == 0 {
 		return "-"
@@ -177,18 +196,23 @@ func idList(t target, ids []string) string {
 			shown = append(shown, fmt.Sprintf("(+%d)", len(ids)-maxIDs))
 			break
 		}
-		if slices.Contains(t.breaks, id) {
+		switch {
+		case slices.Contains(t.breaks, id):
 			id += "*"
+		case slices.Contains(t.also, id):
+			id += "+"
 		}
 		shown = append(shown, id)
 	}
 	return strings.Join(shown, " ")
 }
 
-// writeTable prints one row per target and the closing lines; it reports
-// whether every target proved what it should.
-func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration) bool {
-	rows := [][]string{{"MUTANT", "RESULT", "FAILED REQUIREMENTS (* = broken by the mutant)", "TIME"}}
+// writeTable prints one row per target, the closing lines and the
+// requirement coverage; it reports whether every target proved what it
+// should and, when gate is set (a run over every mutant and spec), whether
+// every testable MUST/SHOULD requirement of reqs is covered.
+func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration, reqs []catalog.Requirement, gate bool) bool {
+	rows := [][]string{{"MUTANT", "RESULT", "FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)", "TIME"}}
 	var notes []string
 	counts := map[string]int{}
 	allOK := true
@@ -201,6 +225,9 @@ func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration) b
 		rows = append(rows, []string{t.name, o.result, idList(t, o.failed), seconds(runs[i].elapsed)})
 		if o.note != "" {
 			notes = append(notes, fmt.Sprintf("%s: %s", t.name, o.note))
+		}
+		if len(o.outside) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: also failed %s, outside its Breaks and Also", t.name, strings.Join(o.outside, ", ")))
 		}
 		if !o.ok && runs[i].dir != "" {
 			notes = append(notes, fmt.Sprintf("%s: reports in %s", t.name, runs[i].dir))
@@ -219,14 +246,96 @@ func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration) b
 			mutants++
 		}
 	}
-	fmt.Fprintf(w, "%d mutants: %d killed, %d killed elsewhere, %d survived, %d errors; faithful reference: %s; wall time %s\n",
-		mutants, counts[killed], counts[offPoint], counts[survived], counts[broken], strings.Join(faithful, ", "), seconds(wall))
-	if allOK {
-		fmt.Fprintln(w, "mutation: every mutant killed by a spec of a requirement it breaks; the faithful reference passes")
-	} else {
-		fmt.Fprintln(w, "mutation: FAILED")
+	fmt.Fprintf(w, "%d mutants: %d killed (%d precise), %d killed elsewhere, %d survived, %d errors; faithful reference: %s; wall time %s\n",
+		mutants, counts[killed]+counts[imprecise], counts[killed], counts[offPoint], counts[survived], counts[broken], strings.Join(faithful, ", "), seconds(wall))
+	covered := true
+	if reqs != nil {
+		covered = writeCoverage(w, coverage(reqs, targets, runs), gate)
 	}
-	return allOK
+	switch {
+	case !allOK:
+		fmt.Fprintln(w, "mutation: FAILED")
+	case !covered:
+		fmt.Fprintln(w, "mutation: FAILED: a testable MUST/SHOULD requirement has no precise killing mutant")
+	default:
+		fmt.Fprintln(w, "mutation: every mutant killed by a spec of a requirement it breaks; the faithful reference passes")
+	}
+	return allOK && covered
+}
+
+// covered is the requirement coverage of a run: per group of levels, the
+// testable requirements and those a precise killing mutant covers.
+type covered struct {
+	levels         string // "MUST/SHOULD" or "MAY/PROFILE"
+	testable, done []string
+}
+
+func (c covered) missing() []string {
+	var out []string
+	for _, id := range c.testable {
+		if !slices.Contains(c.done, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// coverage finds, for every testable requirement, whether some mutant was
+// killed precisely with that requirement both among its Breaks and among
+// the requirements its run failed.
+func coverage(reqs []catalog.Requirement, targets []target, runs []run) []covered {
+	hit := map[string]bool{}
+	for i, t := range targets {
+		if t.faithful() {
+			continue
+		}
+		if o := judge(t, runs[i]); o.ok && o.precise {
+			for _, id := range o.failed {
+				if slices.Contains(t.breaks, id) {
+					hit[id] = true
+				}
+			}
+		}
+	}
+	groups := []covered{{levels: "MUST/SHOULD"}, {levels: "MAY/PROFILE"}}
+	for _, r := range reqs {
+		if !r.Testable {
+			continue
+		}
+		g := &groups[1]
+		if r.Level == "MUST" || r.Level == "SHOULD" {
+			g = &groups[0]
+		}
+		g.testable = append(g.testable, r.ID)
+		if hit[r.ID] {
+			g.done = append(g.done, r.ID)
+		}
+	}
+	return groups
+}
+
+// writeCoverage prints the coverage lines: MUST/SHOULD decides (when gate
+// is set), MAY/PROFILE is for information. It reports whether the run
+// passes on coverage.
+func writeCoverage(w io.Writer, groups []covered, gate bool) bool {
+	ok := true
+	for i, g := range groups {
+		label := "requirement coverage"
+		if i > 0 {
+			label += " (informational)"
+		}
+		fmt.Fprintf(w, "%s: %d/%d testable %s IDs have a precise killing mutant\n", label, len(g.done), len(g.testable), g.levels)
+		if miss := g.missing(); len(miss) > 0 {
+			fmt.Fprintf(w, "  uncovered: %s\n", strings.Join(miss, ", "))
+			if i == 0 {
+				ok = !gate
+				if !gate {
+					fmt.Fprintln(w, "  (not enforced: the run was limited to some mutants or specs)")
+				}
+			}
+		}
+	}
+	return ok
 }
 
 // writeSoak prints one result line per target for repeated runs

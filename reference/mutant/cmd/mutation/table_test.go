@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/attrconform/attrconform/catalog"
 )
 
 // The test binary doubles as a fake runner (fakeRunner) when this variable
@@ -28,7 +31,9 @@ func TestMain(m *testing.M) {
 // fakeRunner answers like the runner: the faithful reference passes;
 // batch-cap-101 fails UA-BATCH-006 (killed), leaky-conflict fails
 // UA-GEN-001 (killed elsewhere), batch-cap-99 passes (survived),
-// no-version-check hangs (timeout), user-limit-plus-one writes no report.
+// no-version-check hangs (timeout), user-limit-plus-one writes no report;
+// a --fixture that does not exist is an error (exit 2), so a run with a
+// mutant's fixture passes only when the command found the file.
 func fakeRunner(args []string) int {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	dir := fs.String("report-dir", "", "")
@@ -36,8 +41,12 @@ func fakeRunner(args []string) int {
 	fs.String("reference", "", "")
 	fs.String("profile", "", "")
 	fs.String("label-filter", "", "")
+	fixture := fs.String("fixture", "", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if _, err := os.Stat(*fixture); *fixture != "" && err != nil {
+		return 2 // like the runner: an unreadable tenant file
 	}
 	var failed []string
 	switch *name {
@@ -88,33 +97,99 @@ func summaryOf(verdicts map[string]string, passed, failed, errored int) *summary
 func TestJudge(t *testing.T) {
 	faithful := target{name: "faithful"}
 	m := target{name: "m", mutant: "m", breaks: []string{"UA-B-001"}}
+	withAlso := target{name: "m", mutant: "m", breaks: []string{"UA-B-001"}, also: []string{"UA-A-001"}}
+	ab := map[string]string{"UA-A-001": "FAIL", "UA-B-001": "FAIL"}
 	cases := []struct {
-		name   string
-		t      target
-		r      run
-		result string
-		ok     bool
-		failed string
+		name    string
+		t       target
+		r       run
+		result  string
+		ok      bool
+		failed  string
+		precise bool
 	}{
-		{"faithful passes", faithful, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, passed, true, ""},
-		{"faithful fails a spec", faithful, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}, failing, false, "UA-A-001"},
-		{"faithful with a harness error", faithful, run{exit: 2, summary: summaryOf(map[string]string{"UA-A-001": "ERROR"}, 4, 0, 1)}, broken, false, ""},
-		{"faithful with nothing run", faithful, run{exit: 2, summary: summaryOf(nil, 0, 0, 0)}, broken, false, ""},
-		{"killed", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL", "UA-B-001": "FAIL"}, 3, 2, 0)}, killed, true, "UA-B-001 UA-A-001"},
-		{"killed despite a harness error", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "FAIL", "UA-C-001": "ERROR"}, 3, 1, 1)}, killed, true, "UA-B-001"},
-		{"killed elsewhere", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 3, 1, 0)}, offPoint, false, "UA-A-001"},
-		{"survived", m, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, survived, false, ""},
-		{"errored without failures", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "ERROR"}, 3, 0, 1)}, broken, false, ""},
-		{"timed out", m, run{exit: -1, timedOut: true, err: errors.New("stopped")}, broken, false, ""},
-		{"no report", m, run{exit: 2, err: errors.New("no requirements.json")}, broken, false, ""},
+		{"faithful passes", faithful, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, passed, true, "", false},
+		{"faithful fails a spec", faithful, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}, failing, false, "UA-A-001", false},
+		{"faithful with a harness error", faithful, run{exit: 2, summary: summaryOf(map[string]string{"UA-A-001": "ERROR"}, 4, 0, 1)}, broken, false, "", false},
+		{"faithful with nothing run", faithful, run{exit: 2, summary: summaryOf(nil, 0, 0, 0)}, broken, false, "", false},
+		{"killed precisely", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 4, 1, 0)}, killed, true, "UA-B-001", true},
+		{"killed, and another requirement failed", m, run{exit: 1, summary: summaryOf(ab, 3, 2, 0)}, imprecise, true, "UA-B-001 UA-A-001", false},
+		{"killed, the other requirement in Also", withAlso, run{exit: 1, summary: summaryOf(ab, 3, 2, 0)}, killed, true, "UA-B-001 UA-A-001", true},
+		{"killed despite a harness error", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "FAIL", "UA-C-001": "ERROR"}, 3, 1, 1)}, killed, true, "UA-B-001", true},
+		{"killed elsewhere", m, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 3, 1, 0)}, offPoint, false, "UA-A-001", false},
+		{"killed only by its Also", withAlso, run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 3, 1, 0)}, offPoint, false, "UA-A-001", false},
+		{"survived", m, run{exit: 0, summary: summaryOf(nil, 5, 0, 0)}, survived, false, "", false},
+		{"errored without failures", m, run{exit: 2, summary: summaryOf(map[string]string{"UA-B-001": "ERROR"}, 3, 0, 1)}, broken, false, "", false},
+		{"timed out", m, run{exit: -1, timedOut: true, err: errors.New("stopped")}, broken, false, "", false},
+		{"no report", m, run{exit: 2, err: errors.New("no requirements.json")}, broken, false, "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := judge(c.t, c.r)
-			if o.result != c.result || o.ok != c.ok || strings.Join(o.failed, " ") != c.failed {
-				t.Fatalf("judge: %+v, want result %q ok %v failed %q", o, c.result, c.ok, c.failed)
+			if o.result != c.result || o.ok != c.ok || strings.Join(o.failed, " ") != c.failed || o.precise != c.precise {
+				t.Fatalf("judge: %+v, want result %q ok %v failed %q precise %v", o, c.result, c.ok, c.failed, c.precise)
 			}
 		})
+	}
+}
+
+// A requirement is covered when a precisely killed mutant has it among
+// its Breaks and among the requirements its run failed. Below 100% of the
+// testable MUST/SHOULD requirements the table fails, but only when the run
+// was over every mutant and spec (gate).
+func TestCoverage(t *testing.T) {
+	reqs := []catalog.Requirement{
+		{ID: "UA-A-001", Level: "MUST", Testable: true},
+		{ID: "UA-B-001", Level: "SHOULD", Testable: true},
+		{ID: "UA-C-001", Level: "MAY", Testable: true},
+		{ID: "UA-D-001", Level: "MUST", Testable: false},
+	}
+	targets := []target{
+		{name: "faithful"},
+		// Precise, with B in Breaks and failed: covers B. A failed too, but
+		// it is in Also, which covers nothing.
+		{name: "p", mutant: "p", breaks: []string{"UA-B-001"}, also: []string{"UA-A-001"}},
+		// Imprecise: C is outside its Breaks and Also; covers nothing.
+		{name: "q", mutant: "q", breaks: []string{"UA-A-001"}},
+		// Precise, breaks C and A, but only C failed: covers C.
+		{name: "r", mutant: "r", breaks: []string{"UA-C-001", "UA-A-001"}},
+	}
+	runs := []run{
+		{exit: 0, summary: summaryOf(nil, 5, 0, 0)},
+		{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL", "UA-B-001": "FAIL"}, 3, 2, 0)},
+		{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL", "UA-C-001": "FAIL"}, 3, 2, 0)},
+		{exit: 1, summary: summaryOf(map[string]string{"UA-C-001": "FAIL"}, 4, 1, 0)},
+	}
+	groups := coverage(reqs, targets, runs)
+	if got := fmt.Sprint(groups[0].testable, groups[0].done, groups[0].missing(), groups[1].testable, groups[1].done); got != "[UA-A-001 UA-B-001] [UA-B-001] [UA-A-001] [UA-C-001] [UA-C-001]" {
+		t.Fatalf("coverage: %s", got)
+	}
+	var out bytes.Buffer
+	if writeTable(&out, targets, runs, time.Minute, reqs, true) {
+		t.Fatalf("an uncovered MUST must fail a gated table:\n%s", out.String())
+	}
+	for _, want := range []string{
+		"q         killed, imprecise  UA-A-001* UA-C-001",
+		"  q: also failed UA-C-001, outside its Breaks and Also\n",
+		"p         killed             UA-B-001* UA-A-001+",
+		"3 mutants: 3 killed (2 precise), 0 killed elsewhere, 0 survived, 0 errors",
+		"requirement coverage: 1/2 testable MUST/SHOULD IDs have a precise killing mutant\n  uncovered: UA-A-001\n",
+		"requirement coverage (informational): 1/1 testable MAY/PROFILE IDs have a precise killing mutant\n",
+		"mutation: FAILED: a testable MUST/SHOULD requirement has no precise killing mutant\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if !writeTable(&out, targets, runs, time.Minute, reqs, false) || !strings.Contains(out.String(), "(not enforced: the run was limited to some mutants or specs)") {
+		t.Fatalf("a run over some mutants prints coverage without failing on it:\n%s", out.String())
+	}
+	// q's run failing only A makes it precise: A covered, the gate passes.
+	runs[2] = run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}
+	out.Reset()
+	if !writeTable(&out, targets, runs, time.Minute, reqs, true) || !strings.Contains(out.String(), "requirement coverage: 2/2 testable MUST/SHOULD IDs") {
+		t.Fatalf("full coverage must pass:\n%s", out.String())
 	}
 }
 
@@ -131,16 +206,16 @@ func TestTable(t *testing.T) {
 		{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: 4 * time.Second, dir: "/tmp/z"},
 	}
 	var out bytes.Buffer
-	if writeTable(&out, targets, runs, time.Minute) {
+	if writeTable(&out, targets, runs, time.Minute, nil, false) {
 		t.Fatal("a survivor must fail the table")
 	}
 	for _, want := range []string{
-		"MUTANT    RESULT    FAILED REQUIREMENTS (* = broken by the mutant)  TIME\n",
-		"faithful  passed    -                                               5.0s\n",
-		"a-mutant  killed    UA-B-001* UA-A-001 UA-C-001                     6.2s\n",
-		"z-mutant  SURVIVED  -                                               4.0s\n",
+		"MUTANT    RESULT             FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)  TIME\n",
+		"faithful  passed             -                                                                5.0s\n",
+		"a-mutant  killed, imprecise  UA-B-001* UA-A-001 UA-C-001                                      6.2s\n",
+		"z-mutant  SURVIVED           -                                                                4.0s\n",
 		"  z-mutant: breaks UA-C-001\n  z-mutant: reports in /tmp/z\n",
-		"2 mutants: 1 killed, 0 killed elsewhere, 1 survived, 0 errors; faithful reference: passed; wall time 60.0s\n",
+		"2 mutants: 1 killed (0 precise), 0 killed elsewhere, 1 survived, 0 errors; faithful reference: passed; wall time 60.0s\n",
 		"mutation: FAILED\n",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -149,12 +224,12 @@ func TestTable(t *testing.T) {
 	}
 	runs[2] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if !writeTable(&out, targets, runs, time.Minute) || !strings.Contains(out.String(), "mutation: every mutant killed") {
+	if !writeTable(&out, targets, runs, time.Minute, nil, false) || !strings.Contains(out.String(), "mutation: every mutant killed") {
 		t.Fatalf("every mutant killed and the faithful reference passing must pass:\n%s", out.String())
 	}
 	runs[0] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if writeTable(&out, targets, runs, time.Minute) {
+	if writeTable(&out, targets, runs, time.Minute, nil, false) {
 		t.Fatalf("a failing faithful reference must fail the table:\n%s", out.String())
 	}
 }
@@ -206,6 +281,21 @@ func TestPlan(t *testing.T) {
 	if got := strings.Join(names, " "); got != "faithful| faithful --profile current|current capacity-open-to-users|current batch-cap-101|" {
 		t.Fatalf("plan: %s", got)
 	}
+	// One faithful run per (profile, fixture) pair that a mutant uses.
+	targets, err = plan("get-leaks-last-write,put-echoes-old-value,no-body-limit,batch-cap-101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = nil
+	for _, tg := range targets {
+		names = append(names, tg.name+"|"+tg.fixture)
+	}
+	if got := strings.Join(names, " "); got != "faithful| faithful --fixture fixtures/variants/minimal.yaml|fixtures/variants/minimal.yaml faithful --fixture fixtures/variants/pairs-json.yaml|fixtures/variants/pairs-json.yaml get-leaks-last-write|fixtures/variants/minimal.yaml put-echoes-old-value|fixtures/variants/minimal.yaml no-body-limit|fixtures/variants/pairs-json.yaml batch-cap-101|" {
+		t.Fatalf("plan: %s", got)
+	}
+	if got := faithfulUnder("legacy", "f.yaml").name; got != "faithful --profile legacy --fixture f.yaml" {
+		t.Errorf("faithfulUnder: %q", got)
+	}
 	if _, err := plan("no-such-mutant"); err == nil {
 		t.Fatal("an unknown mutant must be refused")
 	}
@@ -226,25 +316,29 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	code := mainCode([]string{"-runner", self, "-work", t.TempDir(), "-timeout", "3s",
-		"-mutants", "batch-cap-101,leaky-conflict,batch-cap-99,no-version-check,user-limit-plus-one"}, &stdout, &stderr)
+		"-mutants", "batch-cap-101,leaky-conflict,batch-cap-99,no-version-check,user-limit-plus-one,get-leaks-last-write"}, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{
-		"faithful             passed",
-		"batch-cap-101        killed            UA-BATCH-006*",
-		"leaky-conflict       killed elsewhere  UA-GEN-001",
-		"batch-cap-99         SURVIVED",
-		"no-version-check     ERROR",
+		"faithful passed",
+		"faithful --fixture fixtures/variants/minimal.yaml passed",
+		"batch-cap-101 killed UA-BATCH-006*",
+		"leaky-conflict killed elsewhere UA-GEN-001",
+		"batch-cap-99 SURVIVED",
+		"no-version-check ERROR",
 		"no-version-check: timed out",
-		"user-limit-plus-one  ERROR",
-		"5 mutants: 1 killed, 1 killed elsewhere, 1 survived, 2 errors; faithful reference: passed",
+		"user-limit-plus-one ERROR",
+		"get-leaks-last-write SURVIVED",
+		"6 mutants: 1 killed (1 precise), 1 killed elsewhere, 2 survived, 2 errors; faithful reference: passed, passed",
+		"requirement coverage: 1/",
+		"(not enforced: the run was limited to some mutants or specs)",
 	} {
-		if !strings.Contains(stdout.String(), want) {
+		if !strings.Contains(oneSpaced(stdout.String()), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if !strings.Contains(stderr.String(), "[6/6]") {
+	if !strings.Contains(stderr.String(), "[8/8]") {
 		t.Errorf("no progress lines:\n%s", stderr.String())
 	}
 
@@ -253,4 +347,10 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout.String(), "batch-cap-101  killed  3/3") || !strings.Contains(stdout.String(), "faithful       passed  3/3") {
 		t.Fatalf("soak: exit %d\n%s", code, stdout.String())
 	}
+}
+
+// oneSpaced collapses runs of spaces, so that a check does not depend on
+// the widths of the table's columns.
+func oneSpaced(s string) string {
+	return regexp.MustCompile(` {2,}`).ReplaceAllString(s, " ")
 }
