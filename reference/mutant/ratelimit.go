@@ -12,8 +12,8 @@ import (
 
 // Rate-limit defects.
 func init() {
-	register(Mutant{Name: "no-rate-limit", Breaks: []string{"UA-RATE-002", "UA-RATE-003"},
-		Doc: "no app has a request budget: nothing is ever answered 429",
+	register(Mutant{Name: "no-rate-limit", Breaks: []string{"UA-RATE-001", "UA-RATE-002", "UA-RATE-003"}, Also: []string{"UA-ERR-002"},
+		Doc: "no app has a request budget: nothing is ever answered 429 (the extra app's rate spec also judges the refusal's text, for UA-ERR-002)",
 		Apply: configOnly(func(c *reference.Config) {
 			c.Limits.RatePerSecond = 1e9
 			c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
@@ -21,8 +21,8 @@ func init() {
 				c.Tenant.Apps[i].RatePerSecond = 1e9
 			}
 		})})
-	register(Mutant{Name: "no-rate-limit-main", Breaks: []string{"UA-RATE-001", "UA-RATE-002"}, Also: []string{"UA-RATE-003"}, Fixture: minimal,
-		Doc: "the main app has no request budget (the extra apps keep theirs): a flood of its reads is served whole (the flood also judges UA-RATE-003's Retry-After, so that spec fails with it)",
+	register(Mutant{Name: "no-rate-limit-main", Breaks: []string{"UA-RATE-001", "UA-RATE-002"}, Fixture: minimal,
+		Doc: "the main app has no request budget (the extra apps keep theirs): a flood of its reads is served whole",
 		Apply: configOnly(func(c *reference.Config) {
 			c.Tenant.Apps = slices.Clone(c.Tenant.Apps)
 			c.Tenant.Apps[0].RatePerSecond = 1e9
@@ -36,8 +36,8 @@ func init() {
 	register(Mutant{Name: "rate-limit-shared", Breaks: []string{"UA-RATE-001"},
 		Doc:   "one budget per app for all five operations together, not one per operation",
 		Apply: sharedBudget})
-	register(Mutant{Name: "rate-limit-no-retry-after", Breaks: []string{"UA-RATE-003"},
-		Doc: "429 answers carry no Retry-After header",
+	register(Mutant{Name: "rate-limit-no-retry-after", Breaks: []string{"UA-RATE-003"}, Also: []string{"UA-RATE-002", "UA-ERR-002"},
+		Doc: "429 answers carry no Retry-After header (the extra app's rate spec judges the whole refusal, for UA-RATE-002 and UA-ERR-002, in one exchange)",
 		Apply: handlerOnly(rewrite(all, func(_ *http.Request, resp *captured) {
 			if resp.status == http.StatusTooManyRequests {
 				resp.header.Del("Retry-After")
