@@ -66,9 +66,10 @@ type Exchange struct {
 	// target's base URL. Its Body is not read.
 	Request *http.Request
 	// RequestBody is the body the client sent, or its first bytes when
-	// RequestSize is larger.
+	// RequestCut; RequestSize counts the bytes sent (when cut, at least).
 	RequestBody []byte
 	RequestSize int64
+	RequestCut  bool
 	Status      int
 	Header      http.Header
 	// Body is the answer's body, or its first bytes when BodyTruncated.
@@ -76,7 +77,7 @@ type Exchange struct {
 	BodyTruncated bool
 }
 
-func (x Exchange) requestComplete() bool { return int64(len(x.RequestBody)) >= x.RequestSize }
+func (x Exchange) requestComplete() bool { return !x.RequestCut }
 
 // Finding is a requirement an exchange violated and what was wrong.
 type Finding struct {

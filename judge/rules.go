@@ -225,7 +225,7 @@ func putLimitRule(j *Judge, s *seen, v *verdict) {
 			v.fail("UA-LIMIT-002", "a body of %d bytes (body_metric %s) over the %d-byte limit was answered 200", bodySize, t.BodyMetric, limit)
 		case bodySize > limit && (s.Status == http.StatusForbidden || s.Status == http.StatusRequestEntityTooLarge):
 			v.saw("UA-LIMIT-002", profile.BodyLimitStatus, strconv.Itoa(s.Status))
-		case bodySize <= limit && s.Status == http.StatusRequestEntityTooLarge:
+		case bodySize <= limit && s.Status == http.StatusRequestEntityTooLarge && s.requestComplete():
 			v.fail("UA-LIMIT-002", "a body of %d bytes (body_metric %s), within the %d-byte limit, was refused with 413", bodySize, t.BodyMetric, limit)
 		}
 	}
@@ -281,7 +281,7 @@ func formPairs(x Exchange) (url.Values, bool) {
 func measureBody(metric string, x Exchange, pairs url.Values, parsed bool) (int64, bool) {
 	switch {
 	case metric == target.BodyRaw:
-		// A cut body still proves its size: the proxy counted every byte.
+		// A cut body still proves it is at least this large.
 		return x.RequestSize, true
 	case metric == target.BodyJSON && parsed:
 		first := map[string]string{}
