@@ -430,7 +430,11 @@ func excerpt(b []byte) string {
 	if len(b) == 0 {
 		return "(empty)"
 	}
-	return oneLine(string(b[:min(len(b), 120)]))
+	b = b[:min(len(b), 120)]
+	if !utf8.Valid(b) {
+		return fmt.Sprintf("%q (not UTF-8)", b)
+	}
+	return oneLine(string(b))
 }
 
 func ints(v []int) string {

@@ -99,3 +99,17 @@ func TestJUnitHasOneCasePerRequirement(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalSummaryOfTrafficCountsWhatItDidNotJudge(t *testing.T) {
+	var b bytes.Buffer
+	trafficSample(t).WriteTerminal(&b)
+	out := b.String()
+	for _, want := range []string{"Traffic: 9 exchanges, 8 of the API judged", "FAIL  UA-BATCH-006", "requirements not judged by this traffic (reasons in requirements.md)", "1 passed, 1 failed, "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Skipped requirements") {
+		t.Errorf("the summary lists every requirement the traffic did not judge:\n%s", out)
+	}
+}
