@@ -76,6 +76,6 @@ func BuildTraffic(cat *catalog.Catalog, judged map[string]Judged, notJudged func
 
 // line sums up the traffic for a report's header.
 func (t Traffic) line() string {
-	return fmt.Sprintf("%d exchanges, %d of the API judged, %d with violations, %d requests off contract (the client's), %d unanswered by the target, %d unread by the client",
+	return fmt.Sprintf("%d exchanges, %d of the API judged, %d with violations; off contract (the client's): %d, unanswered by the target: %d, unread by the client: %d",
 		t.Exchanges, t.Judged, t.Violating, t.ClientFindings, t.Unanswered, t.Unread)
 }

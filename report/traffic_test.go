@@ -55,7 +55,7 @@ func TestTrafficMatrixSaysWhatWasJudged(t *testing.T) {
 	md := markdown(t, s)
 	for _, want := range []string{
 		"# User-attributes conformance of observed traffic: FAILED",
-		"| Traffic | 9 exchanges, 8 of the API judged, 2 with violations, 2 requests off contract (the client's), 0 unanswered by the target, 0 unread by the client |",
+		"| Traffic | 9 exchanges, 8 of the API judged, 2 with violations; off contract (the client's): 2, unanswered by the target: 0, unread by the client: 0 |",
 		"| UA-BATCH-005 | MUST | ⏭️ SKIP |",
 		"Seen in: `exchange 7: POST /acme/chat/metadata/user/get as admin`",
 	} {

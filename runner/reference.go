@@ -24,8 +24,10 @@ const (
 // startBundled starts the bundled reference for t as mode says, points t
 // at it, and returns a description for the report and a stop function.
 // In auto mode it runs a container when a Docker engine answers, else
-// in-process, and says which in one line.
-func startBundled(t *target.Target, mode, mutant string) (string, func(), error) {
+// in-process, and says which in one line. With exitOnSignal, Ctrl-C or
+// SIGTERM removes a container and exits 130; a caller that handles the
+// signals itself passes false and calls stop.
+func startBundled(t *target.Target, mode, mutant string, exitOnSignal bool) (string, func(), error) {
 	switch {
 	case mutant != "" && mode == refContainer:
 		return "", nil, fmt.Errorf("--mutant runs the reference in-process; leave out --reference container")
@@ -78,12 +80,14 @@ func startBundled(t *target.Target, mode, mutant string) (string, func(), error)
 	// Ctrl-C or SIGTERM must not leave the container behind; the handler is
 	// in place before anyone is told the container exists.
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-signals
-		stop()
-		os.Exit(130)
-	}()
+	if exitOnSignal {
+		signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-signals
+			stop()
+			os.Exit(130)
+		}()
+	}
 	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
 	t.BaseURL = c.URL()
 	return "the bundled reference (container " + id + ") at " + c.URL(), func() {

@@ -49,7 +49,7 @@ func parseRunFlags(args []string) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff, proxy, replay)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -103,7 +103,7 @@ func run(args []string) int {
 	}
 	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
-		if where, stop, err = startBundled(tgt, o.reference, o.mutant); err != nil {
+		if where, stop, err = startBundled(tgt, o.reference, o.mutant, true); err != nil {
 			return usageError("%v", err)
 		}
 		stop = sync.OnceFunc(stop)
