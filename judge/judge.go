@@ -246,9 +246,13 @@ func (v *verdict) saw(id string, k profile.Knob, alt string) {
 	v.ok(id)
 }
 
-// oneLine makes a finding printable on one line, cut to a readable length.
+// oneLine makes a finding printable on one line, cut to a readable length
+// and without the schema kin-openapi appends (openapi.yaml has it).
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, " Schema: "); i > 0 {
+		s = s[:i]
+	}
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
