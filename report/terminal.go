@@ -152,6 +152,9 @@ func (s Summary) byOperation() []operationRow {
 			none.counts[r.Verdict]++
 		}
 		for _, op := range r.Operations {
+			if s.Traffic != nil && !exercised(cov[op]) {
+				continue // traffic judged nothing of an operation it never called
+			}
 			rows[op].counts[r.Verdict]++
 		}
 	}
@@ -163,6 +166,15 @@ func (s Summary) byOperation() []operationRow {
 		out = append(out, *none)
 	}
 	return out
+}
+
+func exercised(oc OperationCoverage) bool {
+	for _, sc := range oc.Statuses {
+		if sc.Exchanges > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // severalOperations groups failed requirements about more than one operation.

@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 
+	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 )
 
@@ -21,6 +23,10 @@ func trafficSample(t *testing.T) Summary {
 	}
 	s := BuildTraffic(testCatalog(t), judged, func(id string) string { return "not judged: " + id }, Traffic{Exchanges: 9, Judged: 8, Violating: 2, ClientFindings: 2})
 	s.Target, s.Profile = "http://127.0.0.1:8080", "lenient"
+	s.Coverage = BuildCoverage([]contract.Operation{
+		{ID: "batchGetUserAttributes", Method: "POST", Path: "/{org_name}/{app_name}/metadata/user/get", Statuses: []int{200, 400}},
+		{ID: "getUserAttributes", Method: "GET", Path: "/{org_name}/{app_name}/metadata/user/{username}", Statuses: []int{200, 404}},
+	}, map[string]map[int]int{"batchGetUserAttributes": {200: 3}})
 	return s
 }
 
@@ -108,6 +114,9 @@ func TestTerminalSummaryOfTrafficCountsWhatItDidNotJudge(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal summary lacks %q:\n%s", want, out)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^  getUserAttributes +0 +0 +0 +0 +0  `).MatchString(out) || !regexp.MustCompile(`(?m)^  batchGetUserAttributes +1 +1 `).MatchString(out) {
+		t.Errorf("an operation the traffic never called has verdicts:\n%s", out)
 	}
 	if strings.Contains(out, "Skipped requirements") {
 		t.Errorf("the summary lists every requirement the traffic did not judge:\n%s", out)
