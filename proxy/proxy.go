@@ -246,6 +246,13 @@ func (c *capture) Close() error {
 
 // exchangeDone judges, prints and records one exchange the target answered.
 func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb requestBody, resp *http.Response, c *capture) {
+	// The answer is already with the client; a fault in judging must not
+	// break its connection.
+	defer func() {
+		if r := recover(); r != nil {
+			p.print(fmt.Sprintf("HARNESS    #%d %s %s: judging the exchange failed: %v", seq, out.Method, p.clientPath(out), r))
+		}
+	}()
 	p.ledger.count(func(t *report.Traffic) { t.Exchanges++ })
 	body := c.kept
 	if c.eof && !c.cut && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {

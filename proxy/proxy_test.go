@@ -431,3 +431,47 @@ func TestMalformedRecordFilesAreRefusedByLine(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent clients are judged exchange by exchange: each is counted
+// once and the faithful reference's answers, 409s included, violate
+// nothing.
+func TestConcurrentClients(t *testing.T) {
+	tg := reference(t, "")
+	record := filepath.Join(t.TempDir(), "r.jsonl")
+	p, srv, out := front(t, tg, record)
+	// Fatal belongs to the test's goroutine; these only report.
+	send := func(method, path, token, body string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", form)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send("PUT", user+"alice", tg.AdminToken, fmt.Sprintf("k%d=v", i))
+			send("GET", user+"alice", tg.Users[0].Token, "")
+		}()
+	}
+	wg.Wait()
+	s, err := p.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Traffic.Exchanges != 40 || s.Traffic.Judged != 40 || s.Failed != 0 {
+		t.Fatalf("traffic %+v, %d failed:\n%s", s.Traffic, s.Failed, out)
+	}
+	p.Close()
+	records, err := proxy.ReadRecords(record)
+	if err != nil || len(records) != 40 {
+		t.Fatalf("%d records, %v", len(records), err)
+	}
+}
