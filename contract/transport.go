@@ -78,39 +78,20 @@ func (t *Transport) CheckRequest(req *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Body != nil {
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
+	restore := func() {
+		if req.Body != nil {
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
 	}
-	if _, err := t.checkRequest(req, body); err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Body = io.NopCloser(bytes.NewReader(body))
+	restore()
+	if !isOffContract(req.Context()) {
+		m := t.Contract.match(req)
+		if finding := m.checkRequest(); finding != "" {
+			return nil, violation(t.Redact, "request", req, 0, m.op, finding, body)
+		}
+		restore()
 	}
 	return req.WithContext(context.WithValue(req.Context(), checkedKey{}, true)), nil
-}
-
-// checkRequest finds req's operation and validates req against it, unless
-// req is off-contract. It returns the validation input for the response;
-// nil when no documented operation matches an off-contract request.
-func (t *Transport) checkRequest(req *http.Request, body []byte) (*openapi3filter.RequestValidationInput, error) {
-	route, params, routeErr := t.Contract.findRoute(req)
-	var in *openapi3filter.RequestValidationInput
-	if routeErr == nil {
-		opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
-		in = &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
-	}
-	if isOffContract(req.Context()) || req.Context().Value(checkedKey{}) != nil {
-		return in, nil
-	}
-	if routeErr != nil {
-		return nil, t.violation("request", req, 0, "", "no documented operation: "+routeErr.Error(), body)
-	}
-	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-		return nil, t.violation("request", req, 0, route.Operation.OperationID, findings(err), body)
-	}
-	return in, nil
 }
 
 // RoundTrip validates the request, sends it, and validates the response.
@@ -129,11 +110,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	restore()
-	in, err := t.checkRequest(req, reqBody)
-	if err != nil {
-		return nil, err
+	m := t.Contract.match(req)
+	if !isOffContract(req.Context()) && req.Context().Value(checkedKey{}) == nil {
+		if finding := m.checkRequest(); finding != "" {
+			return nil, violation(t.Redact, "request", req, 0, m.op, finding, reqBody)
+		}
+		restore()
 	}
-	restore()
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
@@ -148,30 +131,112 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("reading the response of %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	opID := ""
-	if in != nil {
-		opID = in.Route.Operation.OperationID
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Options: in.Options}
-		out.SetBodyBytes(body)
-		if err := openapi3filter.ValidateResponse(req.Context(), out); err != nil {
-			return nil, t.violation("response", req, resp.StatusCode, opID, findings(err), body)
-		}
-	} else if err := t.Contract.validateError(resp, body); err != nil {
-		return nil, t.violation("response", req, resp.StatusCode, "", err.Error(), body)
+	if finding := t.Contract.checkResponse(m, resp.StatusCode, resp.Header, body); finding != "" {
+		return nil, violation(t.Redact, "response", req, resp.StatusCode, m.op, finding, body)
 	}
-	if t.Coverage != nil && opID != "" {
-		t.Coverage.add(opID, resp.StatusCode)
+	if t.Coverage != nil && m.op != "" {
+		t.Coverage.Add(m.op, resp.StatusCode)
 	}
 	return resp, nil
 }
 
+// match is a request's place in the contract.
+type match struct {
+	req *http.Request
+	// op is the documented operation, "" when no route matches.
+	op       string
+	in       *openapi3filter.RequestValidationInput
+	routeErr error
+}
+
+var validationOptions = &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
+
+func (c *Contract) match(req *http.Request) match {
+	route, params, err := c.findRoute(req)
+	m := match{req: req, routeErr: err}
+	if err == nil {
+		m.op = route.Operation.OperationID
+		m.in = &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: validationOptions}
+	}
+	return m
+}
+
+// checkRequest is what the contract finds wrong with the request, or "".
+// It reads the request's body.
+func (m match) checkRequest() string {
+	if m.routeErr != nil {
+		return "no documented operation: " + m.routeErr.Error()
+	}
+	if err := openapi3filter.ValidateRequest(m.req.Context(), m.in); err != nil {
+		return findings(err)
+	}
+	return ""
+}
+
+// checkResponse is what the contract finds wrong with the answer, or "":
+// against the operation when the route is documented, else against the
+// error envelope.
+func (c *Contract) checkResponse(m match, status int, header http.Header, body []byte) string {
+	if m.routeErr != nil {
+		if err := c.validateError(status, header, body); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: m.in, Status: status, Header: header, Options: validationOptions}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(m.req.Context(), out); err != nil {
+		return findings(err)
+	}
+	return ""
+}
+
+// Exchange is a request and its answer that already happened, each body
+// read in full.
+type Exchange struct {
+	// Request is the request as sent to the contract's base URL; its Body
+	// is not read.
+	Request     *http.Request
+	RequestBody []byte
+	Status      int
+	Header      http.Header
+	Body        []byte
+}
+
+// Checked is what the contract says of an exchange.
+type Checked struct {
+	// Operation is the documented operation, "" when no route matches.
+	Operation string
+	// MethodNotAllowed: the path is documented, the method is not.
+	MethodNotAllowed bool
+	// Request and Response are the violations of each side, or nil.
+	Request, Response *Violation
+}
+
+// Check validates an exchange after the fact, as a proxy sees it: the same
+// findings Transport makes before and after sending. redact removes
+// secrets from what the violations quote.
+func (c *Contract) Check(x Exchange, redact func(string) string) Checked {
+	req := x.Request.Clone(x.Request.Context())
+	req.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
+	m := c.match(req)
+	out := Checked{Operation: m.op, MethodNotAllowed: errors.Is(m.routeErr, routers.ErrMethodNotAllowed)}
+	if finding := m.checkRequest(); finding != "" {
+		out.Request = violation(redact, "request", req, 0, m.op, finding, x.RequestBody)
+	}
+	if finding := c.checkResponse(m, x.Status, x.Header, x.Body); finding != "" {
+		out.Response = violation(redact, "response", req, x.Status, m.op, finding, x.Body)
+	}
+	return out
+}
+
 // validateError checks a response to an undocumented route: it must be an
 // error status carrying the documented error envelope.
-func (c *Contract) validateError(resp *http.Response, body []byte) error {
-	if resp.StatusCode < 400 {
-		return fmt.Errorf("an undocumented route answered %d; only an error status is allowed", resp.StatusCode)
+func (c *Contract) validateError(status int, header http.Header, body []byte) error {
+	if status < 400 {
+		return fmt.Errorf("an undocumented route answered %d; only an error status is allowed", status)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return fmt.Errorf("error answer has Content-Type %q, want application/json", ct)
 	}
 	ref := c.doc.Components.Schemas["Error"]
@@ -196,8 +261,7 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 	return nil
 }
 
-func (t *Transport) violation(side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
-	redact := t.Redact
+func violation(redact func(string) string, side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
 	if redact == nil {
 		redact = func(s string) string { return s }
 	}
@@ -251,7 +315,8 @@ type Coverage struct {
 	seen map[string]map[int]int
 }
 
-func (c *Coverage) add(op string, status int) {
+// Add counts one exchange of op answered with status.
+func (c *Coverage) Add(op string, status int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seen == nil {

@@ -230,3 +230,58 @@ func TestCheckedRequestsAreNotValidatedTwice(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// Check judges an exchange that already happened, as a proxy sees it: each
+// side on its own, the route documented or not, and no token in what it
+// quotes.
+func TestCheckJudgesACompletedExchange(t *testing.T) {
+	c, err := contract.Load(attrconform.Contract, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
+	exchange := func(method, path, body string, status int, respBody string) contract.Exchange {
+		req, _ := http.NewRequest(method, "http://127.0.0.1:1"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return contract.Exchange{Request: req, RequestBody: []byte(body), Status: status,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(respBody)}
+	}
+	ok := `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`
+	cases := []struct {
+		name            string
+		x               contract.Exchange
+		op              string
+		notAllowed      bool
+		request, answer string // substrings of the findings; "" wants none
+	}{
+		{"conforming PUT", exchange("PUT", "/acme/chat/metadata/user/alice", "a=1", 200, ok), "setUserAttributes", false, "", ""},
+		{"success with an error key", exchange("GET", "/acme/chat/metadata/user/alice", "", 200, `{"timestamp":1,"data":{},"duration":3,"error":"`+secret+`"}`), "getUserAttributes", false, "", "error"},
+		{"off-contract request, conforming answer", exchange("GET", "/acme/chat/metadata/user/"+strings.Repeat("a", 65), "", 200, ok), "getUserAttributes", false, "username", ""},
+		{"undocumented method answered 405", exchange("POST", "/acme/chat/metadata/user/alice", "a=1", 405, `{"timestamp":1,"duration":0,"error_description":"no"}`), "", true, "no documented operation", ""},
+		{"undocumented method answered 200", exchange("POST", "/acme/chat/metadata/user/alice", "a=1", 200, ok), "", true, "no documented operation", "undocumented route answered 200"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Check(tc.x, redact)
+			if got.Operation != tc.op || got.MethodNotAllowed != tc.notAllowed {
+				t.Fatalf("operation %q, method not allowed %v; want %q, %v", got.Operation, got.MethodNotAllowed, tc.op, tc.notAllowed)
+			}
+			for side, pair := range map[string]struct {
+				v    *contract.Violation
+				want string
+			}{"request": {got.Request, tc.request}, "response": {got.Response, tc.answer}} {
+				switch {
+				case pair.want == "" && pair.v != nil:
+					t.Errorf("%s: unexpected finding %v", side, pair.v)
+				case pair.want != "" && (pair.v == nil || !strings.Contains(pair.v.Finding, pair.want)):
+					t.Errorf("%s: finding %v, want one naming %q", side, pair.v, pair.want)
+				case pair.v != nil && strings.Contains(pair.v.Error(), secret):
+					t.Errorf("%s: the finding quotes the token: %v", side, pair.v)
+				}
+			}
+		})
+	}
+}

@@ -19,18 +19,21 @@ import (
 
 // matrixView is what both renderings show.
 type matrixView struct {
-	Outcome      string // PASSED, FAILED or INCOMPLETE
+	Outcome      string // PASSED, FAILED, INCOMPLETE or NOTHING JUDGED
 	OutcomeClass string
-	Header       []headerField
-	Closing      string // "N passed, N failed, N skipped"
-	Tally        []tallyItem
-	Rows         []rowView
-	Failures     []rowView // the rows with failures, for the details section
-	Columns      []int     // status codes of the coverage table
-	Coverage     []coverageRow
-	Unexercised  []Pair
-	Baseline     *BaselineResult
-	Setup        string
+	// Of says what was judged: "" for a run of the suite, "observed
+	// traffic" for a report of the proxy.
+	Of          string
+	Header      []headerField
+	Closing     string // "N passed, N failed, N skipped"
+	Tally       []tallyItem
+	Rows        []rowView
+	Failures    []rowView // the rows with failures, for the details section
+	Columns     []int     // status codes of the coverage table
+	Coverage    []coverageRow
+	Unexercised []Pair
+	Baseline    *BaselineResult
+	Setup       string
 }
 
 type headerField struct {
@@ -120,6 +123,9 @@ func verdictEmoji(v Verdict) string {
 
 // outcome names the run's result as ExitCode decides it.
 func (s Summary) outcome() (string, string) {
+	if s.Traffic != nil && s.Passed+s.Failed == 0 {
+		return "NOTHING JUDGED", "skip"
+	}
 	switch s.ExitCode() {
 	case 0:
 		return "PASSED", "pass"
@@ -145,6 +151,10 @@ func (s Summary) view() matrixView {
 		{Name: "Started", Value: formatStart(s.Start)},
 		{Name: "Duration", Value: formatDuration(s.Duration)},
 		{Name: "Result", Value: v.Closing},
+	}
+	if s.Traffic != nil {
+		v.Of = "observed traffic"
+		v.Header = append(v.Header, headerField{Name: "Traffic", Value: s.Traffic.line()})
 	}
 	if b := s.Baseline; b != nil {
 		v.Header = append(v.Header, headerField{Name: "Baseline", Value: fmt.Sprintf("%s: %d known failures accepted, %d new, %d stale", b.File, len(b.Known), len(b.New), len(b.Stale))})
@@ -240,7 +250,11 @@ func responseText(x *framework.Exchange) string {
 func (s Summary) WriteMarkdown(w io.Writer) error {
 	v := s.view()
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# User-attributes conformance: %s\n\n", v.Outcome)
+	of := ""
+	if v.Of != "" {
+		of = " of " + v.Of
+	}
+	fmt.Fprintf(&b, "# User-attributes conformance%s: %s\n\n", of, v.Outcome)
 	b.WriteString("| | |\n| --- | --- |\n")
 	for _, h := range v.Header {
 		val := mdCell(h.Value)
@@ -292,8 +306,12 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 				}
 				b.WriteString("\n")
 			}
+			label := "Spec"
+			if v.Of != "" {
+				label = "Seen in"
+			}
 			for _, f := range r.Failures {
-				fmt.Fprintf(&b, "\nSpec: %s\n\n%s\n", mdCode(f.Spec), mdFence("text", f.Reason))
+				fmt.Fprintf(&b, "\n%s: %s\n\n%s\n", label, mdCode(f.Spec), mdFence("text", f.Reason))
 				if f.Exchange != nil {
 					fmt.Fprintf(&b, "\nRequest:\n\n%s\n\nResponse:\n\n%s\n", mdFence("http", requestText(f.Exchange)), mdFence("http", responseText(f.Exchange)))
 				}

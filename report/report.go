@@ -98,6 +98,9 @@ type Summary struct {
 	Coverage []OperationCoverage `json:"coverage,omitempty"`
 	// Baseline is the outcome of --baseline, when one was given.
 	Baseline *BaselineResult `json:"baseline,omitempty"`
+	// Traffic, when set, says the report judged real traffic (runner
+	// proxy, runner replay) rather than the suite's specs.
+	Traffic *Traffic `json:"traffic,omitempty"`
 }
 
 // Build classifies every spec of r and aggregates verdicts per requirement
@@ -249,8 +252,14 @@ func exchangeOf(e types.ReportEntry, redact func(string) string) (*framework.Exc
 // on a harness error, a setup failure, or when nothing ran. With a
 // baseline applied, failures the baseline accepts do not count; a failure
 // outside it or a stale entry (its requirement now passes) gives 1.
+// Judged traffic gives 1 when a requirement was violated, else 0: traffic
+// that exercised nothing violated nothing.
 func (s Summary) ExitCode() int {
 	switch {
+	case s.Traffic != nil && s.Failed > 0:
+		return 1
+	case s.Traffic != nil:
+		return 0
 	case s.SetupFailure != "" || s.Errored > 0 || s.Passed+s.Failed == 0:
 		return 2
 	case s.Baseline != nil:

@@ -23,6 +23,9 @@ const (
 // "N passed, N failed, N skipped".
 func (s Summary) WriteTerminal(w io.Writer) {
 	fmt.Fprintf(w, "\nSummary by operation (target %s, profile %s)\n", s.Target, s.Profile)
+	if s.Traffic != nil {
+		fmt.Fprintf(w, "Traffic: %s\n", s.Traffic.line())
+	}
 	rows := s.byOperation()
 	fmt.Fprintf(w, "  %-24s %5s %5s %6s %5s %9s  %s\n", "operation", "PASS", "FAIL", "ERROR", "SKIP", "DISABLED", "status codes exercised")
 	for _, r := range rows {
@@ -56,6 +59,9 @@ func (s Summary) WriteTerminal(w io.Writer) {
 		}
 	}
 	switch {
+	case s.Traffic != nil && len(skipped) > 0:
+		// Most requirements go unjudged by any one stretch of traffic.
+		fmt.Fprintf(w, "%d requirements not judged by this traffic (reasons in requirements.md)\n", len(skipped))
 	case len(skipped) > 0 && len(skipped) <= listedSkips:
 		fmt.Fprintln(w, "Skipped requirements")
 		for _, r := range skipped {
@@ -146,6 +152,9 @@ func (s Summary) byOperation() []operationRow {
 			none.counts[r.Verdict]++
 		}
 		for _, op := range r.Operations {
+			if s.Traffic != nil && !exercised(cov[op]) {
+				continue // traffic judged nothing of an operation it never called
+			}
 			rows[op].counts[r.Verdict]++
 		}
 	}
@@ -157,6 +166,15 @@ func (s Summary) byOperation() []operationRow {
 		out = append(out, *none)
 	}
 	return out
+}
+
+func exercised(oc OperationCoverage) bool {
+	for _, sc := range oc.Statuses {
+		if sc.Exchanges > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // severalOperations groups failed requirements about more than one operation.

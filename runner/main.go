@@ -5,11 +5,15 @@
 //	go run ./runner --target FILE        # the suite against a live endpoint
 //	go run ./runner serve                # the reference as a local emulator
 //	go run ./runner diff OLD.json NEW.json  # compare two runs' requirements.json
+//	go run ./runner proxy --target FILE  # judge a real client's traffic through a proxy
+//	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
 //
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
 // means a failure outside the baseline or a baseline entry that passes
-// now. `diff` exits 1 when a requirement regressed.
+// now. `diff` exits 1 when a requirement regressed; `proxy` when the
+// traffic violated a requirement; `replay` when an answer differs from the
+// recorded one.
 package main
 
 import (
@@ -24,6 +28,12 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "diff" {
 		os.Exit(diff(args[1:], os.Stdout))
+	}
+	if len(args) > 0 && args[0] == "proxy" {
+		os.Exit(proxyCmd(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "replay" {
+		os.Exit(replayCmd(args[1:]))
 	}
 	os.Exit(run(args))
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/refcontainer"
-	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -26,9 +25,11 @@ const (
 // at it, and returns a description for the report and a stop function.
 // In auto mode it runs a container when a Docker engine answers, else
 // in-process, and says which in one line. fixture is the tenant file t was
-// read from (--fixture), which a container is given to serve.
-func startBundled(t *target.Target, mode, fixture string, o bundled.Options) (string, func(), error) {
-	custom := o.Mutant != "" || o.RaceWindow != reference.DefaultRaceWindow
+// read from (--fixture), which a container is given to serve. With
+// exitOnSignal, Ctrl-C or SIGTERM removes a container and exits 130; a
+// caller that handles the signals itself passes false and calls stop.
+func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exitOnSignal bool) (string, func(), error) {
+	custom := o.Mutant != "" || o.RaceWindow != 0
 	switch {
 	case custom && mode == refContainer:
 		return "", nil, fmt.Errorf("--mutant and --race-window run the reference in-process; leave out --reference container")
@@ -59,7 +60,7 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options) (st
 		if o.Mutant != "" {
 			where += " with mutant " + o.Mutant
 		}
-		if o.RaceWindow != reference.DefaultRaceWindow {
+		if o.RaceWindow != 0 {
 			where += fmt.Sprintf(" (race window %v)", max(o.RaceWindow, 0))
 		}
 		return where, func() { srv.Close() }, nil
@@ -91,12 +92,14 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options) (st
 	// Ctrl-C or SIGTERM must not leave the container behind; the handler is
 	// in place before anyone is told the container exists.
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-signals
-		stop()
-		os.Exit(130)
-	}()
+	if exitOnSignal {
+		signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-signals
+			stop()
+			os.Exit(130)
+		}()
+	}
 	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
 	t.BaseURL = c.URL()
 	return "the bundled reference (container " + id + ") at " + c.URL(), func() {

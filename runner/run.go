@@ -32,7 +32,7 @@ type options struct {
 	targetFile, labelFilter, reportDir, profile, mutant, optIn, reference string
 	baseline, fixture                                                     string
 	verbose, dryRun                                                       bool
-	raceWindow                                                            time.Duration
+	raceWindow                                                            time.Duration // bundled.Options.RaceWindow; 0 keeps the default
 }
 
 func parseRunFlags(args []string) (options, error) {
@@ -54,7 +54,7 @@ func parseRunFlags(args []string) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff, proxy, replay)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -66,6 +66,10 @@ func parseRunFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--race-window %v: give a duration of 0 or more, e.g. 5ms", o.raceWindow)
 	case raceWindowSet && o.targetFile != "":
 		return o, errors.New("--race-window applies to the bundled reference only; leave out --target")
+	case raceWindowSet:
+		o.raceWindow = raceWindowSetting(o.raceWindow)
+	default:
+		o.raceWindow = 0 // the reference's default
 	case o.fixture != "" && o.targetFile != "":
 		return o, errors.New("--fixture is the tenant of the bundled reference; leave out --target (a target file describes its own endpoint)")
 	}
@@ -118,7 +122,7 @@ func run(args []string) int {
 	}
 	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
-		if where, stop, err = startBundled(tgt, o.reference, o.fixture, bundled.Options{Mutant: o.mutant, RaceWindow: raceWindowSetting(o.raceWindow)}); err != nil {
+		if where, stop, err = startBundled(tgt, o.reference, o.fixture, bundled.Options{Mutant: o.mutant, RaceWindow: o.raceWindow}, true); err != nil {
 			return usageError("%v", err)
 		}
 		stop = sync.OnceFunc(stop)

@@ -171,6 +171,35 @@ func (t *Target) extras() []struct {
 	}{{"second", &t.ExtraApps.Second}, {"small_quota", &t.ExtraApps.SmallQuota}, {"disabled", &t.ExtraApps.Disabled}, {"rate_limited", &t.ExtraApps.RateLimited}}
 }
 
+// MainApp is the role of the target's own app; the extra apps' roles are
+// their keys under extra_apps (second, small_quota, disabled, rate_limited).
+// Roles name apps across targets whose app names differ.
+const MainApp = "main"
+
+// Roles lists the roles the target has an app for, MainApp first.
+func (t *Target) Roles() []string {
+	out := []string{MainApp}
+	for _, x := range t.extras() {
+		if *x.app != nil {
+			out = append(out, x.name)
+		}
+	}
+	return out
+}
+
+// AppByRole is the app of a role, or nil when the target has none.
+func (t *Target) AppByRole(role string) *tenant.App {
+	if role == MainApp {
+		return &t.App
+	}
+	for _, x := range t.extras() {
+		if x.name == role {
+			return *x.app
+		}
+	}
+	return nil
+}
+
 // MinUsers is how many listed users the suite needs for its auth matrix.
 const MinUsers = 3
 

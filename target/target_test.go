@@ -62,3 +62,16 @@ func TestParseNamesTheFieldAndTheFix(t *testing.T) {
 		t.Errorf("missing variable: %v", err)
 	}
 }
+
+func TestRolesNameTheAppsAcrossTargets(t *testing.T) {
+	tg, err := Parse([]byte(valid), env(map[string]string{"ADMIN": "a", "ALICE": "b", "LOBBY": "c", "BOBPW": "d"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tg.Roles(), ","); got != "main,second" {
+		t.Fatalf("roles %q, want main,second", got)
+	}
+	if tg.AppByRole(MainApp).Name != "chat" || tg.AppByRole("second").Name != "lobby" || tg.AppByRole("disabled") != nil || tg.AppByRole("nope") != nil {
+		t.Fatalf("AppByRole does not follow the file")
+	}
+}

@@ -1,0 +1,376 @@
+// Package proxy judges real traffic: a reverse proxy (the standard
+// library's httputil.ReverseProxy) passes every exchange between a client
+// and an endpoint through unchanged, streaming, and judges it on the side
+// with the rules of package judge; it prints each violation as one line,
+// records the exchanges without tokens, and sums the traffic up in the
+// suite's report family. A record can be replayed against another
+// endpoint, whose answers are compared with the recorded ones.
+package proxy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	attrconform "github.com/attrconform/attrconform"
+	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/report"
+	"github.com/attrconform/attrconform/target"
+)
+
+// keptBytes bounds what is kept of one body for judging and recording;
+// the client still gets all of it.
+const keptBytes = 8 << 20
+
+// Options say where the proxy forwards and what it does with what it sees.
+type Options struct {
+	// Target is the endpoint (its base_url) and what it is held to: its
+	// profile, limits, metrics and tokens.
+	Target *target.Target
+	// Where names the target in reports; default its base URL, redacted.
+	Where string
+	// Out gets one line per violation, per request that breaks the
+	// contract itself, and per request the target did not answer.
+	Out io.Writer
+	// RecordFile, when set, gets every exchange as a JSON line (Record).
+	RecordFile string
+	// OnViolation is called after each exchange that violated a
+	// requirement, once its lines are printed.
+	OnViolation func()
+	// Transport reaches the target; default a clone of
+	// http.DefaultTransport that leaves Accept-Encoding to the client, so
+	// that bodies pass through as the target sent them.
+	Transport http.RoundTripper
+}
+
+// Proxy is an http.Handler forwarding to the target and judging every
+// exchange.
+type Proxy struct {
+	opts     Options
+	base     *url.URL
+	contract *contract.Contract
+	judge    *judge.Judge
+	redactor *Redactor
+	ledger   *ledger
+	recorder *recorder
+	rp       *httputil.ReverseProxy
+	upstream http.RoundTripper
+	seq      atomic.Int64
+	outMu    sync.Mutex
+}
+
+// New builds the proxy for o.Target.
+func New(o Options) (*Proxy, error) {
+	t := o.Target
+	base, err := url.Parse(t.BaseURL)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("base_url %q is not a URL to forward to", t.BaseURL)
+	}
+	c, err := contract.Load(attrconform.Contract, t.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{opts: o, base: base, contract: c, redactor: NewRedactor(t), ledger: newLedger(), upstream: o.Transport}
+	if p.judge, err = judge.New(t, c, p.redactor.Redact); err != nil {
+		return nil, err
+	}
+	if p.opts.Out == nil {
+		p.opts.Out = io.Discard
+	}
+	if p.opts.Where == "" {
+		p.opts.Where = p.redactor.Redact(base.Redacted())
+	}
+	if p.upstream == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DisableCompression = true
+		p.upstream = tr
+	}
+	if o.RecordFile != "" {
+		if p.recorder, err = createRecorder(o.RecordFile); err != nil {
+			return nil, err
+		}
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { pr.SetURL(base) },
+		Transport:    roundTripper(p.roundTrip),
+		ErrorHandler: p.unanswered,
+		// Aborted copies are counted as unread answers instead.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	return p, nil
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type seqKey struct{}
+
+// ServeHTTP forwards r and judges the exchange.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.serve(w, r, int(p.seq.Add(1)))
+}
+
+// serve forwards r as exchange number seq.
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request, seq int) {
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), seqKey{}, seq)))
+}
+
+// Redact removes every token the proxy knows of from s.
+func (p *Proxy) Redact(s string) string { return p.redactor.Redact(s) }
+
+// Profile names the profile the traffic is held to.
+func (p *Proxy) Profile() string { return p.judge.Profile().Name }
+
+// Summary is the report of the traffic so far.
+func (p *Proxy) Summary() (report.Summary, error) {
+	return p.ledger.summary(p.opts.Target, p.contract, p.Profile(), p.opts.Where)
+}
+
+// Close closes the record file.
+func (p *Proxy) Close() error {
+	if p.recorder == nil {
+		return nil
+	}
+	return p.recorder.close()
+}
+
+// roundTrip sends the outbound request and wraps the answer's body so
+// that the exchange is judged once the client has had all of it.
+func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
+	seq, _ := out.Context().Value(seqKey{}).(int)
+	start := time.Now()
+	p.redactor.See(out.Header.Get("Authorization"))
+	reqBody, err := p.keepRequestBody(out)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.upstream.RoundTrip(out)
+	if err != nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		return resp, err
+	}
+	resp.Body = &capture{rc: resp.Body, done: func(c *capture) {
+		p.exchangeDone(seq, start, out, reqBody, resp, c)
+	}}
+	return resp, nil
+}
+
+// requestBody is what the proxy kept of a request body.
+type requestBody struct {
+	kept []byte
+	// sent counts the bytes forwarded, kept or not.
+	sent *atomic.Int64
+	cut  bool
+}
+
+// keepRequestBody reads the body up to keptBytes, so that the rules see
+// all of it, and forwards it byte for byte: a longer body streams on
+// past what is kept, counted.
+func (p *Proxy) keepRequestBody(out *http.Request) (requestBody, error) {
+	rb := requestBody{sent: &atomic.Int64{}}
+	if out.Body == nil || out.Body == http.NoBody {
+		return rb, nil
+	}
+	kept, err := io.ReadAll(io.LimitReader(out.Body, keptBytes))
+	if err != nil {
+		return rb, fmt.Errorf("reading the client's request body: %w", err)
+	}
+	rb.kept = kept
+	rb.sent.Store(int64(len(kept)))
+	rest := out.Body
+	if len(kept) < keptBytes {
+		rest.Close()
+		out.Body = io.NopCloser(bytes.NewReader(kept))
+		return rb, nil
+	}
+	rb.cut = true
+	out.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(kept), &counting{r: rest, n: rb.sent}), rest}
+	return rb, nil
+}
+
+type counting struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *counting) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// capture passes an answer's body through, keeping its first keptBytes,
+// and reports once it is closed, read to the end or not.
+type capture struct {
+	rc   io.ReadCloser
+	kept []byte
+	cut  bool
+	eof  bool
+	once sync.Once
+	done func(*capture)
+}
+
+func (c *capture) Read(b []byte) (int, error) {
+	n, err := c.rc.Read(b)
+	room := keptBytes - len(c.kept)
+	if n > room {
+		c.cut = true
+	}
+	c.kept = append(c.kept, b[:min(n, room)]...)
+	if err == io.EOF {
+		c.eof = true
+	}
+	return n, err
+}
+
+func (c *capture) Close() error {
+	err := c.rc.Close()
+	c.once.Do(func() { c.done(c) })
+	return err
+}
+
+// exchangeDone judges, prints and records one exchange the target answered.
+func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb requestBody, resp *http.Response, c *capture) {
+	// The answer is already with the client; a fault in judging must not
+	// break its connection.
+	defer func() {
+		if r := recover(); r != nil {
+			p.print(fmt.Sprintf("HARNESS    #%d %s %s: judging the exchange failed: %v", seq, out.Method, p.clientPath(out), r))
+		}
+	}()
+	p.ledger.count(func(t *report.Traffic) { t.Exchanges++ })
+	body := c.kept
+	if c.eof && !c.cut && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+			if plain, err := io.ReadAll(io.LimitReader(zr, keptBytes)); err == nil {
+				body = plain // judged as the client reads it; passed on as sent
+			}
+		}
+	}
+	principal := judge.Identify(p.opts.Target, out.Header.Get("Authorization"))
+	rec := p.newRecord(seq, start, out, principal, rb)
+	rec.Status, rec.Header = resp.StatusCode, recordedHeader(resp.Header, p.Redact)
+	rec.Body = newBody(c.kept, c.cut, p.Redact)
+	if !c.eof {
+		// The client went away before the end: nothing to judge.
+		rec.Unread = true
+		p.ledger.count(func(t *report.Traffic) { t.Unread++ })
+		p.record(rec)
+		return
+	}
+	v := p.judge.Judge(judge.Exchange{
+		Request: out, RequestBody: rb.kept, RequestSize: rb.sent.Load(), RequestCut: rb.cut,
+		Status: resp.StatusCode, Header: resp.Header, Body: body, BodyTruncated: c.cut,
+	})
+	shown := framework.Exchange{
+		Method: out.Method, Path: p.Redact(p.clientPath(out)), Principal: principal.String(),
+		RequestBody: p.Redact(cut(string(rb.kept), 300)), Status: resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"), ResponseBody: p.Redact(cut(string(body), 600)),
+	}
+	p.ledger.add(seq, v, shown)
+	rec.Operation, rec.Violations = v.Operation, v.Violations
+	p.record(rec)
+
+	what := fmt.Sprintf("#%d %s %s as %s", seq, shown.Method, shown.Path, shown.Principal)
+	if v.Operation != "" {
+		what = fmt.Sprintf("#%d %s %s %s as %s", seq, v.Operation, shown.Method, shown.Path, shown.Principal)
+	}
+	var lines []string
+	if v.ClientFinding != "" {
+		lines = append(lines, fmt.Sprintf("CLIENT     %s: the request breaks openapi.yaml (the client's doing, not held against the target): %s", what, v.ClientFinding))
+	}
+	for _, f := range v.Violations {
+		lines = append(lines, fmt.Sprintf("VIOLATION  %s %s -> %d: %s", f.Requirement, what, resp.StatusCode, f.Problem))
+	}
+	p.print(lines...)
+	if len(v.Violations) > 0 && p.opts.OnViolation != nil {
+		p.opts.OnViolation()
+	}
+}
+
+// unanswered reports a request the target did not answer: a harness
+// problem, not a violation. The client gets 502, or nothing when it went
+// away itself.
+func (p *Proxy) unanswered(w http.ResponseWriter, r *http.Request, err error) {
+	seq, _ := r.Context().Value(seqKey{}).(int)
+	principal := judge.Identify(p.opts.Target, r.Header.Get("Authorization"))
+	rec := p.newRecord(seq, time.Now(), r, principal, requestBody{sent: &atomic.Int64{}})
+	rec.Unanswered = p.Redact(err.Error())
+	p.ledger.count(func(t *report.Traffic) { t.Exchanges++ })
+	if r.Context().Err() != nil {
+		rec.Unanswered, rec.Unread = "", true
+		p.ledger.count(func(t *report.Traffic) { t.Unread++ })
+		p.record(rec)
+		return
+	}
+	p.ledger.count(func(t *report.Traffic) { t.Unanswered++ })
+	p.record(rec)
+	p.print(fmt.Sprintf("UNANSWERED #%d %s %s as %s: the target did not answer (a harness problem, not a violation): %s",
+		seq, r.Method, p.Redact(r.URL.RequestURI()), principal, rec.Unanswered))
+	w.WriteHeader(http.StatusBadGateway)
+}
+
+func (p *Proxy) print(lines ...string) {
+	if len(lines) == 0 {
+		return
+	}
+	p.outMu.Lock()
+	defer p.outMu.Unlock()
+	for _, l := range lines {
+		fmt.Fprintln(p.opts.Out, p.Redact(l))
+	}
+}
+
+// clientPath is the request's path and query relative to the target's
+// base URL: what the client asked for.
+func (p *Proxy) clientPath(r *http.Request) string {
+	uri := r.URL.RequestURI()
+	if base := strings.TrimSuffix(p.base.EscapedPath(), "/"); base != "" && r.URL.Host == p.base.Host {
+		uri = strings.TrimPrefix(uri, base)
+	}
+	return uri
+}
+
+func (p *Proxy) newRecord(seq int, start time.Time, r *http.Request, principal judge.Principal, rb requestBody) Record {
+	rec := Record{Seq: seq, Time: start.UTC(), Method: r.Method, Path: p.Redact(p.clientPath(r)), Principal: principal,
+		RequestHeader: recordedHeader(r.Header, p.Redact), RequestBody: newBody(rb.kept, rb.cut, p.Redact)}
+	path, _, _ := strings.Cut(p.clientPath(r), "?")
+	seg := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	if len(seg) == 3 {
+		rec.Org, rec.App = seg[0], seg[1]
+		for _, role := range p.opts.Target.Roles() {
+			if rec.Org == p.opts.Target.Org && p.opts.Target.AppByRole(role).Name == rec.App {
+				rec.AppRole = role
+			}
+		}
+	}
+	return rec
+}
+
+func (p *Proxy) record(rec Record) {
+	if p.recorder != nil {
+		p.recorder.write(rec)
+	}
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return s
+}
