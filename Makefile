@@ -27,10 +27,17 @@ clean:
 # every mutant is killed by a spec of a requirement it breaks. `make soak`
 # (not part of every CI run) repeats the race and rate-limit specs 50 times.
 SOAK_MUTANTS ?= no-version-check,leaky-conflict,torn-write,spurious-409,no-rate-limit,rate-limit-no-retry-after
-.PHONY: mutation soak
+.PHONY: mutation soak trust
 
 mutation:
 	$(GO) run ./reference/mutant/cmd/mutation -deadline 20m
+
+# `make trust` (CI): a new user's target file (three users with tokens,
+# opt_in: [burst], nothing else) against a correct server with a 5 ms race
+# window and the vendor's 100 requests/s per app and operation: the suite
+# must pass 20 runs out of 20.
+trust:
+	$(GO) run ./reference/mutant/cmd/mutation -soak 20 -mutants none -fixture fixtures/variants/minimal.yaml -race-window 5ms -deadline 15m
 
 soak:
 	$(GO) run ./reference/mutant/cmd/mutation -soak 50 -label-filter 'race || ratelimit' -mutants $(SOAK_MUTANTS) -deadline 90m

@@ -42,6 +42,7 @@ func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
 type options struct {
 	runner, pkg, work, labelFilter, mutants string
 	root                                    string // the repository root, which mutants' fixtures are relative to
+	fixture, raceWindow                     string // runner flags for every run; "" leaves them out
 	workers, soak                           int
 	timeout, deadline                       time.Duration
 }
@@ -53,7 +54,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.runner, "runner", "", "a runner binary to use; default: build -pkg once")
 	fs.StringVar(&o.pkg, "pkg", "./runner", "the runner's package, built when -runner is not given")
 	fs.StringVar(&o.work, "work", "", "directory for the runs' reports; default a temporary one, removed unless a run went wrong")
-	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutants to run; default every registered one")
+	fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutants to run; default every registered one; none runs the faithful reference only")
+	fs.StringVar(&o.fixture, "fixture", "", "tenant file (relative to the repository root) every run serves and is judged by, in place of the mutants' own")
+	fs.StringVar(&o.raceWindow, "race-window", "", "the runner's --race-window for every run (the reference's pause between reading and committing a PUT)")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "the runner's --label-filter for every run")
 	fs.IntVar(&o.workers, "workers", 2, "runs at the same time")
 	fs.IntVar(&o.soak, "soak", 0, "run every target this many times; each run must prove its point")
@@ -69,7 +72,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mutation: bad arguments (see -h)")
 		return 2
 	}
-	targets, err := plan(o.mutants)
+	targets, err := plan(o.mutants, o.fixture)
 	if err != nil {
 		fmt.Fprintln(stderr, "mutation:", err)
 		return 2
@@ -141,7 +144,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		// Coverage decides only a run over every mutant and every spec.
-		ok = writeTable(stdout, targets, runs, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "")
+		ok = writeTable(stdout, targets, runs, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "" && o.fixture == "" && o.raceWindow == "")
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))
@@ -157,9 +160,13 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 // plan lists the targets: the faithful reference once per (profile,
 // fixture) pair a selected mutant is judged with, then the mutants in the
 // order given (name order by default).
-func plan(names string) ([]target, error) {
+func plan(names, fixture string) ([]target, error) {
 	selected := mutant.Names()
-	if names != "" {
+	switch names {
+	case "":
+	case "none":
+		selected = nil
+	default:
 		selected = nil
 		for _, n := range strings.Split(names, ",") {
 			if n = strings.TrimSpace(n); n != "" && !slices.Contains(selected, n) {
@@ -167,12 +174,15 @@ func plan(names string) ([]target, error) {
 			}
 		}
 	}
-	faithful := []target{{name: "faithful"}}
+	faithful := []target{faithfulUnder("", fixture)}
 	var mutants []target
 	for _, n := range selected {
 		m, err := mutant.Lookup(n)
 		if err != nil {
 			return nil, err
+		}
+		if fixture != "" {
+			m.Fixture = fixture
 		}
 		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, also: m.Also, profile: m.Profile, fixture: m.Fixture})
 		if !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile && t.fixture == m.Fixture }) {
@@ -307,6 +317,9 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 	}
 	if o.labelFilter != "" {
 		args = append(args, "--label-filter", o.labelFilter)
+	}
+	if o.raceWindow != "" {
+		args = append(args, "--race-window", o.raceWindow)
 	}
 	out, err := os.Create(filepath.Join(j.dir, "output.txt"))
 	if err != nil {

@@ -270,7 +270,7 @@ func TestSoak(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	targets, err := plan("capacity-open-to-users,batch-cap-101,batch-cap-101")
+	targets, err := plan("capacity-open-to-users,batch-cap-101,batch-cap-101", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestPlan(t *testing.T) {
 		t.Fatalf("plan: %s", got)
 	}
 	// One faithful run per (profile, fixture) pair that a mutant uses.
-	targets, err = plan("get-leaks-last-write,put-echoes-old-value,no-body-limit,batch-cap-101")
+	targets, err = plan("get-leaks-last-write,put-echoes-old-value,no-body-limit,batch-cap-101", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,10 +296,15 @@ func TestPlan(t *testing.T) {
 	if got := faithfulUnder("legacy", "f.yaml").name; got != "faithful --profile legacy --fixture f.yaml" {
 		t.Errorf("faithfulUnder: %q", got)
 	}
-	if _, err := plan("no-such-mutant"); err == nil {
+	if _, err := plan("no-such-mutant", ""); err == nil {
 		t.Fatal("an unknown mutant must be refused")
 	}
-	all, _ := plan("")
+	// none: the faithful reference alone, under the fixture every run serves.
+	targets, err = plan("none", "f.yaml")
+	if err != nil || len(targets) != 1 || targets[0].name != "faithful --fixture f.yaml" || targets[0].fixture != "f.yaml" {
+		t.Fatalf("plan none: %v %v", targets, err)
+	}
+	all, _ := plan("", "")
 	if len(all) < 26 {
 		t.Fatalf("the default plan has %d targets: the faithful reference and every mutant", len(all))
 	}
