@@ -75,8 +75,20 @@ type Failure struct {
 	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
 
+// The format of requirements.json, versioned the way the Gateway API
+// versions its conformance report: readers check apiVersion and kind
+// before trusting the fields, and a change that breaks readers gets a new
+// version.
+const (
+	APIVersion = "attrconform.dev/v1"
+	Kind       = "RequirementsReport"
+)
+
 // Summary is a whole run.
 type Summary struct {
+	// APIVersion and Kind name the format; WriteJSON sets them.
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
 	// SuiteVersion is the suite's version (see SuiteVersion).
 	SuiteVersion string `json:"suite_version,omitempty"`
 	// ContractSHA256 is the SHA-256 of the openapi.yaml the run validated against.
@@ -283,6 +295,10 @@ func ReadSummary(path string) (Summary, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return s, fmt.Errorf("%s: not a requirements.json of the runner: %w", path, err)
 	}
+	// Files written before the format was versioned have neither field.
+	if (s.APIVersion != "" || s.Kind != "") && (s.APIVersion != APIVersion || s.Kind != Kind) {
+		return s, fmt.Errorf("%s: format %s %s; this runner reads %s %s", path, s.APIVersion, s.Kind, APIVersion, Kind)
+	}
 	if len(s.Requirements) == 0 {
 		return s, fmt.Errorf("%s: no requirements in it; is it the runner's requirements.json?", path)
 	}
@@ -291,6 +307,7 @@ func ReadSummary(path string) (Summary, error) {
 
 // WriteJSON writes the summary as JSON.
 func (s Summary) WriteJSON(path string) error {
+	s.APIVersion, s.Kind = APIVersion, Kind
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -53,6 +55,37 @@ func TestBuildCarriesTheFailingExchange(t *testing.T) {
 		}
 		if len(s.Specs[0].Notes) != 0 {
 			t.Errorf("%s: the exchange is not a note: %v", name, s.Specs[0].Notes)
+		}
+	}
+}
+
+// requirements.json names its format; a reader refuses another version
+// instead of misreading it, and still reads files from before versioning.
+func TestRequirementsJSONIsVersioned(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/requirements.json"
+	s := Summary{Requirements: []Requirement{{ID: "UA-GEN-002", Verdict: Pass}}}
+	if err := s.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `"apiVersion": "`+APIVersion+`"`) || !strings.Contains(string(data), `"kind": "`+Kind+`"`) {
+		t.Fatalf("no apiVersion and kind in %s", data)
+	}
+	if _, err := ReadSummary(path); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"unversioned": `{"requirements":[{"id":"UA-GEN-002","verdict":"PASS"}]}`,
+		"other":       `{"apiVersion":"attrconform.dev/v9","kind":"RequirementsReport","requirements":[{"id":"UA-GEN-002","verdict":"PASS"}]}`,
+	} {
+		os.WriteFile(path, []byte(body), 0o644)
+		_, err := ReadSummary(path)
+		if (name == "other") != (err != nil) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if name == "other" && !strings.Contains(fmt.Sprint(err), "this runner reads "+APIVersion) {
+			t.Errorf("the error does not say which format is read: %v", err)
 		}
 	}
 }
