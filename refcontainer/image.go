@@ -168,10 +168,6 @@ func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
 	return "", errors.New("the go command is needed to build the reference image and is not on PATH (or pass WithImage)")
 }
 

@@ -66,12 +66,12 @@ func parseRunFlags(args []string) (options, error) {
 		return o, fmt.Errorf("--race-window %v: give a duration of 0 or more, e.g. 5ms", o.raceWindow)
 	case raceWindowSet && o.targetFile != "":
 		return o, errors.New("--race-window applies to the bundled reference only; leave out --target")
+	case o.fixture != "" && o.targetFile != "":
+		return o, errors.New("--fixture is the tenant of the bundled reference; leave out --target (a target file describes its own endpoint)")
 	case raceWindowSet:
 		o.raceWindow = raceWindowSetting(o.raceWindow)
 	default:
 		o.raceWindow = 0 // the reference's default
-	case o.fixture != "" && o.targetFile != "":
-		return o, errors.New("--fixture is the tenant of the bundled reference; leave out --target (a target file describes its own endpoint)")
 	}
 	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
