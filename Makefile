@@ -10,19 +10,21 @@ conformance:
 
 test:
 	$(GO) vet ./...
+	$(GO) vet -tags mutants ./runner
 	$(GO) test -count=1 ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags mutants ./runner
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
 # Removes reports and any reference container a killed run left behind.
 clean:
 	rm -rf reports bin
-	$(GO) run ./refcontainer/cmd/clean
+	$(GO) run ./tools/clean
 
-# Proving the suite (reference/mutant): `make mutation` runs it against the
+# Proving the suite (internal/mutant): `make mutation` runs it against the
 # faithful reference and every mutant and prints the table; it fails unless
 # every mutant is killed by a spec of a requirement it breaks. `make soak`
 # (not part of every CI run) repeats the race and rate-limit specs 50 times.
@@ -30,17 +32,17 @@ SOAK_MUTANTS ?= no-version-check,leaky-conflict,torn-write,spurious-409,no-rate-
 .PHONY: mutation soak trust
 
 mutation:
-	$(GO) run ./reference/mutant/cmd/mutation -deadline 20m
+	$(GO) run ./tools/mutation -deadline 20m
 
 # `make trust` (CI): a new user's target file (three users with tokens,
 # opt_in: [burst], nothing else) against a correct server with a 5 ms race
 # window and the vendor's 100 requests/s per app and operation: the suite
 # must pass 20 runs out of 20.
 trust:
-	$(GO) run ./reference/mutant/cmd/mutation -soak 20 -mutants none -fixture fixtures/variants/minimal.yaml -race-window 5ms -deadline 15m
+	$(GO) run ./tools/mutation -soak 20 -mutants none -fixture fixtures/variants/minimal.yaml -race-window 5ms -deadline 15m
 
 soak:
-	$(GO) run ./reference/mutant/cmd/mutation -soak 50 -label-filter 'race || ratelimit' -mutants $(SOAK_MUTANTS) -deadline 90m
+	$(GO) run ./tools/mutation -soak 50 -label-filter 'race || ratelimit' -mutants $(SOAK_MUTANTS) -deadline 90m
 
 # The reference's numbers and robustness (reference/). `make bench` measures
 # ratios taken in the same run (reference vs a bare handler over loopback,
@@ -54,7 +56,7 @@ FUZZ_TARGETS ?= FuzzFormBody FuzzJSONBody FuzzUsername FuzzHeaders FuzzRequest
 .PHONY: bench fuzz
 
 bench:
-	$(GO) run ./reference/cmd/bench -out BENCHMARKS.md
+	$(GO) run ./tools/bench -out BENCHMARKS.md
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -15,15 +15,15 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Caller sends requests to one app as one principal. Callers are values:
 // the With* methods return changed copies.
 type Caller struct {
 	env       *Env
-	app       *tenant.App
+	app       *target.App
 	org       string // overrides the target's org when set
 	principal string // for messages: "admin", "user alice", "no token"
 	auth      string // the Authorization header; empty sends none
@@ -36,12 +36,12 @@ type Caller struct {
 func (e *Env) Admin() Caller { return e.AdminOf(&e.Target.App) }
 
 // AdminOf calls app a with its admin token.
-func (e *Env) AdminOf(a *tenant.App) Caller {
+func (e *Env) AdminOf(a *target.App) Caller {
 	return Caller{env: e, app: a, principal: "admin of " + a.Name, auth: "Bearer " + a.AdminToken}
 }
 
 // As calls the main app with u's user token.
-func (e *Env) As(u tenant.User) Caller {
+func (e *Env) As(u target.User) Caller {
 	return Caller{env: e, app: &e.Target.App, principal: "user " + u.Name, auth: "Bearer " + u.Token}
 }
 
@@ -59,12 +59,12 @@ func (c Caller) WithAuthorization(h string) Caller {
 
 // At addresses another org and app with the same credentials.
 func (c Caller) At(org, app string) Caller {
-	c.org, c.app = org, &tenant.App{Name: app}
+	c.org, c.app = org, &target.App{Name: app}
 	return c
 }
 
-// WithFault asks the target for a failure (reference.FaultStore or
-// reference.FaultOverload); the spec is skipped unless the target declares
+// WithFault asks the target for a failure (wire.FaultStore or
+// wire.FaultOverload); the spec is skipped unless the target declares
 // fault_hooks. The requests are neither throttled nor retried.
 func (c Caller) WithFault(kind string) Caller {
 	GinkgoHelper()
@@ -189,7 +189,7 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.fault != "" {
-		req.Header.Set(reference.FaultHeader, c.fault)
+		req.Header.Set(wire.FaultHeader, c.fault)
 	}
 	return req, cancel, nil
 }

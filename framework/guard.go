@@ -14,7 +14,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/attrconform/attrconform/target"
-	"github.com/attrconform/attrconform/tenant"
 )
 
 // The guards that make a run safe against someone's production: a
@@ -58,7 +57,7 @@ func (t *touched) add(app, path, method string) {
 	if err != nil {
 		user = rest
 	}
-	user = tenant.FoldName(user)
+	user = target.FoldName(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.users == nil {
@@ -170,18 +169,18 @@ const (
 // listedUsers are the users the run may write to, per app caller.
 func (e *Env) listedUsers() []struct {
 	c     Caller
-	users []tenant.User
+	users []target.User
 } {
 	out := []struct {
 		c     Caller
-		users []tenant.User
+		users []target.User
 	}{{e.Admin(), e.Target.Users}}
 	x := e.Target.ExtraApps
-	for _, a := range []*tenant.App{x.Second, x.SmallQuota, x.RateLimited} {
+	for _, a := range []*target.App{x.Second, x.SmallQuota, x.RateLimited} {
 		if a != nil && len(a.Users) > 0 {
 			out = append(out, struct {
 				c     Caller
-				users []tenant.User
+				users []target.User
 			}{e.AdminOf(a).Unbudgeted(), a.Users})
 		}
 	}

@@ -9,18 +9,18 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // User is the i-th user the target lists (0: the writer, 1: another user,
 // 2: a third); the target file guarantees at least three.
-func (e *Env) User(i int) tenant.User { return e.Target.Users[i] }
+func (e *Env) User(i int) target.User { return e.Target.Users[i] }
 
 // UsersWithTokens returns n listed users that have tokens, or skips the
 // spec saying why.
-func (e *Env) UsersWithTokens(n int) []tenant.User {
+func (e *Env) UsersWithTokens(n int) []target.User {
 	GinkgoHelper()
-	var out []tenant.User
+	var out []target.User
 	for _, u := range e.Target.Users {
 		if u.Token != "" {
 			out = append(out, u)
@@ -33,7 +33,7 @@ func (e *Env) UsersWithTokens(n int) []tenant.User {
 }
 
 // LongUser is a listed user whose name has the maximum 64 characters.
-func (e *Env) LongUser() tenant.User {
+func (e *Env) LongUser() target.User {
 	GinkgoHelper()
 	for _, u := range e.Target.Users {
 		if len(u.Name) == 64 {
@@ -41,7 +41,7 @@ func (e *Env) LongUser() tenant.User {
 		}
 	}
 	Skip("needs a listed user whose name has 64 characters; the target lists none")
-	return tenant.User{}
+	return target.User{}
 }
 
 // Unknown is a fresh username that no target can hold: valid syntax,
@@ -53,9 +53,9 @@ func Unknown() string {
 }
 
 // ExtraApp is one of the target's extra apps, or the spec is skipped.
-func (e *Env) ExtraApp(role string) *tenant.App {
+func (e *Env) ExtraApp(role string) *target.App {
 	GinkgoHelper()
-	var a *tenant.App
+	var a *target.App
 	switch role {
 	case "second":
 		a = e.Target.ExtraApps.Second

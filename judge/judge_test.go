@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	attrconform "github.com/attrconform/attrconform"
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/target"
 )

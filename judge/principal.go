@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/attrconform/attrconform/target"
-	"github.com/attrconform/attrconform/tenant"
 )
 
 // Kinds of principal a request can act as.
@@ -62,7 +61,7 @@ func (p Principal) Token(t *target.Target) (string, bool) {
 		return app.AdminToken, app.AdminToken != ""
 	case KindUser:
 		for _, u := range app.Users {
-			if tenant.FoldName(u.Name) == tenant.FoldName(p.User) && u.Token != "" {
+			if target.FoldName(u.Name) == target.FoldName(p.User) && u.Token != "" {
 				return u.Token, true
 			}
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/target"
-	"github.com/attrconform/attrconform/tenant"
 )
 
 // Operations of the contract the rules refer to.
@@ -201,7 +200,7 @@ func authRule(_ *Judge, s *seen, v *verdict) {
 		judge("UA-AUTH-001", "a request without a token")
 	case (p.Kind == KindAdmin || p.Kind == KindUser) && s.pathApp != "" && p.App != s.pathApp:
 		judge("UA-AUTH-010", fmt.Sprintf("a token of app role %s used on app role %s", p.App, s.pathApp))
-	case p.Kind == KindUser && s.op == opPut && s.pathApp == p.App && s.user != "" && tenant.FoldName(s.user) != tenant.FoldName(p.User):
+	case p.Kind == KindUser && s.op == opPut && s.pathApp == p.App && s.user != "" && target.FoldName(s.user) != target.FoldName(p.User):
 		judge("UA-AUTH-004", fmt.Sprintf("user %s's token writing user %s", p.User, s.user))
 	case p.Kind == KindUser && s.op == opCapacity && s.pathApp == p.App && (s.Status == http.StatusOK || refused):
 		v.saw("UA-CAP-002", profile.CapacityUserToken, strconv.Itoa(s.Status))
@@ -380,7 +379,7 @@ var errorTexts = []errorText{
 	{func(s *seen) bool {
 		p := s.principal
 		return status(opPut, http.StatusUnauthorized)(s) && p.Kind == KindUser && p.App == s.pathApp &&
-			s.user != "" && tenant.FoldName(s.user) != tenant.FoldName(p.User)
+			s.user != "" && target.FoldName(s.user) != target.FoldName(p.User)
 	}, "auth error", "unauthorized", "UA-ERR-002"},
 }
 

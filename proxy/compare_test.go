@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/target"
 )
 

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/proxy"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -41,9 +42,17 @@ func (l *lines) String() string {
 
 // reference starts the bundled reference in this process, with a mutant
 // when one is named, and returns the target pointing at it.
-func reference(t *testing.T, mutant string) *target.Target {
+func reference(t *testing.T, mutantName string) *target.Target {
 	t.Helper()
-	tg, srv, err := bundled.StartTarget(bundled.Options{Mutant: mutant})
+	var o bundled.Options
+	if mutantName != "" {
+		d, err := mutant.Defect(mutantName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Defect = d
+	}
+	tg, srv, err := bundled.StartTarget(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@
 // runner (`runner serve`); nothing is ever pulled, not even testcontainers'
 // reaper (Ryuk), so every container must be terminated by its starter. A
 // run that was killed leaves its container behind: RemoveLeftovers (and
-// `go run ./refcontainer/cmd/clean`) removes those.
+// `go run ./tools/clean`) removes those.
 //
 // All traffic stays on loopback: the container port is published on
 // 127.0.0.1 only, and Run refuses, before any connection to the container
@@ -41,7 +41,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/target"
 )
 

@@ -34,7 +34,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 const (
@@ -243,11 +243,11 @@ func (s *Server) token(r *http.Request) (*tokenAnswer, *apiError) {
 		}
 		p = principal{app: a}
 	case "password":
-		user := tenant.FoldName(req.Username)
+		user := target.FoldName(req.Username)
 		s.mu.RLock()
 		l, found := a.logins[user]
 		s.mu.RUnlock()
-		if !tenant.ValidUsername(req.Username) || !found || !l.accepts(req.Password) {
+		if !target.ValidUsername(req.Username) || !found || !l.accepts(req.Password) {
 			return nil, errInvalidGrant(http.StatusBadRequest, "invalid username or password")
 		}
 		p = principal{app: a, user: user}
@@ -262,7 +262,7 @@ func (s *Server) token(r *http.Request) (*tokenAnswer, *apiError) {
 		if e := checkUsername(req.Username); e != nil {
 			return nil, e
 		}
-		user := tenant.FoldName(req.Username)
+		user := target.FoldName(req.Username)
 		s.mu.RLock()
 		exists := a.users[user]
 		s.mu.RUnlock()
@@ -442,7 +442,7 @@ func checkUsername(name string) *apiError {
 	switch {
 	case len(name) > 64:
 		return errIllegalArgument("USERNAME_TOO_LONG")
-	case !tenant.ValidUsername(name):
+	case !target.ValidUsername(name):
 		return errIllegalArgument(fmt.Sprintf("username [%s] is not legal", name))
 	}
 	return nil
@@ -465,7 +465,7 @@ func (s *Server) registerUsers(a *app, regs []registration) ([]userEntity, *apiE
 	records := make([]store.Account, 0, len(regs))
 	logins := make([]login, 0, len(regs))
 	for _, reg := range regs {
-		user := tenant.FoldName(reg.name)
+		user := target.FoldName(reg.name)
 		if users[user] || seen[user] {
 			return nil, &apiError{status: http.StatusBadRequest, kind: kindDuplicate,
 				text: fmt.Sprintf("Application %s Entity user requires that property named username be unique, value of %s exists", a.uuid(), reg.name)}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // maxBatchBody bounds what the batch operation reads: 100 targets of 64
@@ -32,12 +32,12 @@ func (s *Server) choice(k profile.Knob) string { return s.cfg.Profile.Choice(k) 
 // setAttributes merges the form pairs into the user's attributes under
 // optimistic locking (UA-PUT-004, UA-CONC-001).
 func (s *Server) setAttributes(c *call, username string) result {
-	user := tenant.FoldName(username)
+	user := target.FoldName(username)
 	if !c.admin() && !c.isUser(user) {
 		// Also for users without an account: an ordinary user learns nothing (UA-AUTH-005).
 		return fail(s.texts.errNotThisUser())
 	}
-	if !tenant.ValidUsername(username) || !c.app.users[user] && s.choice(profile.PutUnknownUserAsAdmin) == "404" {
+	if !target.ValidUsername(username) || !c.app.users[user] && s.choice(profile.PutUnknownUserAsAdmin) == "404" {
 		return fail(s.texts.errUserNotFound())
 	}
 	ct := c.r.Header.Get("Content-Type")
@@ -158,11 +158,11 @@ func formUnescape(s string) string {
 }
 
 func (s *Server) getAttributes(c *call, username string) result {
-	user := tenant.FoldName(username)
+	user := target.FoldName(username)
 	if !c.admin() && !c.isUser(user) && s.choice(profile.UserTokenGetOtherUser) == "401" {
 		return fail(s.texts.errNotThisUser())
 	}
-	if !c.app.users[user] || !tenant.ValidUsername(username) {
+	if !c.app.users[user] || !target.ValidUsername(username) {
 		if s.choice(profile.GetUnknownUser) == "404" {
 			return result{status: http.StatusNotFound, data: map[string]string{}}
 		}
@@ -176,7 +176,7 @@ func (s *Server) getAttributes(c *call, username string) result {
 }
 
 func (s *Server) deleteAttributes(c *call, username string) result {
-	user := tenant.FoldName(username)
+	user := target.FoldName(username)
 	switch {
 	case c.admin():
 	case c.isUser(user):
@@ -242,16 +242,16 @@ func (s *Server) batchGet(c *call) result {
 		return fail(errIllegalArgument("properties must name at least one attribute"))
 	}
 	data := map[string]map[string]string{}
-	for _, target := range targets {
-		key := target
+	for _, name := range targets {
+		key := name
 		if s.choice(profile.BatchKeyCase) == "lowercase" {
-			key = tenant.FoldName(target)
+			key = target.FoldName(name)
 		}
 		if _, done := data[key]; done {
 			continue
 		}
 		found := map[string]string{}
-		if user := tenant.FoldName(target); tenant.ValidUsername(target) && c.app.users[user] {
+		if user := target.FoldName(name); target.ValidUsername(name) && c.app.users[user] {
 			e, err := s.cfg.Store.Load(c.app.key(), user)
 			if err != nil {
 				return fail(s.storeFailed(err))

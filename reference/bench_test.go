@@ -1,7 +1,7 @@
 package reference
 
 // Go benchmarks of the reference. `make bench` runs them next to the
-// loopback load run of reference/cmd/bench, which measures the ratios
+// loopback load run of tools/bench, which measures the ratios
 // BENCHMARKS.md reports; these give the costs behind them: the handler
 // alone, the handler over loopback, and the stores. Every benchmark runs
 // with the rate limit lifted and the race window off (RaceWindow < 0), or
@@ -20,7 +20,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // benchOp is one kind of request; worker picks the user, so parallel
@@ -58,7 +58,7 @@ func benchServer(b *testing.B, st store.Store) *Server {
 	b.Helper()
 	tn := testTenant()
 	for _, u := range benchUsers {
-		tn.Apps[0].Users = append(tn.Apps[0].Users, tenant.User{Name: u})
+		tn.Apps[0].Users = append(tn.Apps[0].Users, target.User{Name: u})
 	}
 	cfg := Config{Tenant: tn, RaceWindow: NoRaceWindow, Store: st}
 	cfg.Limits.RatePerSecond = 1e9

@@ -6,7 +6,7 @@ import (
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Documented defaults (S1, E1, E8, E9): 2 KB per user, 4 KB per request
@@ -28,7 +28,7 @@ const (
 )
 
 // Limits are the server's size and count limits. App quotas and request
-// budgets are per app (tenant.App) and fall back to AppBytes and
+// budgets are per app (target.App) and fall back to AppBytes and
 // RatePerSecond.
 type Limits struct {
 	UserBytes     int64
@@ -46,7 +46,7 @@ func DefaultLimits() Limits {
 // Config configures a Server. The zero value of every field but Tenant
 // means its default.
 type Config struct {
-	Tenant tenant.Tenant
+	Tenant target.Tenant
 	// Profile picks one alternative per divergence; default current.
 	Profile profile.Profile
 	Limits  Limits
@@ -63,20 +63,11 @@ type Config struct {
 	Store store.Store
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// FaultHooks lets a request ask for a failure with the FaultHeader
+	// FaultHooks lets a request ask for a failure with the wire.FaultHeader
 	// header, so that the suite can check the 500 and 503 answers. Off by
 	// default: a server that injects faults on request is only for tests.
 	FaultHooks bool
 }
-
-// FaultHeader asks a server with fault hooks for a failure: FaultStore
-// answers as if the store were unavailable (500), FaultOverload as if the
-// server were overloaded (503).
-const (
-	FaultHeader   = "X-Conformance-Fault"
-	FaultStore    = "store-unavailable"
-	FaultOverload = "overload"
-)
 
 func (c *Config) fill() error {
 	if c.Tenant.Org == "" || len(c.Tenant.Apps) == 0 {

@@ -38,6 +38,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attrconform/attrconform/contract/wire"
+
 	"github.com/attrconform/attrconform/reference/store"
 )
 
@@ -153,7 +155,7 @@ func faulted(t *testing.T, client *http.Client, base, fault string) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/acme/chat/metadata/user/alice", nil)
 	req.Header.Set("Authorization", "Bearer "+durableAdmin)
-	req.Header.Set(FaultHeader, fault)
+	req.Header.Set(wire.FaultHeader, fault)
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -292,8 +294,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	must(send(client, "PUT", p.url+"/acme/chat/metadata/user/durable1", userToken, form, "nickname=D1"))
 	must(send(client, "PUT", p.url+"/acme/chat/metadata/user/dave", durableAdmin, form, "gone=soon"))
 	must(send(client, "DELETE", p.url+"/acme/chat/metadata/user/dave", durableAdmin, "", ""))
-	if status := faulted(t, client, p.url, FaultStore); status != 200 {
-		t.Errorf("fault hooks are off in the fixture, yet a request asking for %s answered %d", FaultStore, status)
+	if status := faulted(t, client, p.url, wire.FaultStore); status != 200 {
+		t.Errorf("fault hooks are off in the fixture, yet a request asking for %s answered %d", wire.FaultStore, status)
 	}
 
 	// 2. Load, then SIGKILL mid-load.
@@ -322,11 +324,11 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	// 3. Restart on the same file (fault hooks on by flag; the fixture
 	// leaves them off, as phase 1 saw) and check.
 	p = startServe(t, bin, fixture, data, "--fault-hooks")
-	if status := faulted(t, client, p.url, FaultStore); status != 500 {
-		t.Errorf("with --fault-hooks, %s answered %d, want 500", FaultStore, status)
+	if status := faulted(t, client, p.url, wire.FaultStore); status != 500 {
+		t.Errorf("with --fault-hooks, %s answered %d, want 500", wire.FaultStore, status)
 	}
-	if status := faulted(t, client, p.url, FaultOverload); status != 503 {
-		t.Errorf("with --fault-hooks, %s answered %d, want 503", FaultOverload, status)
+	if status := faulted(t, client, p.url, wire.FaultOverload); status != 503 {
+		t.Errorf("with --fault-hooks, %s answered %d, want 503", wire.FaultOverload, status)
 	}
 	var sum float64
 	for _, user := range append(users, "dave", "durable1") {

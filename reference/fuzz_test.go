@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/attrconform/attrconform/contract/wire"
+
 	"github.com/attrconform/attrconform/reference/store"
 )
 
@@ -101,8 +103,8 @@ func (b *fuzzBed) exercise(t *testing.T, req *http.Request) *httptest.ResponseRe
 	status := rec.Code
 	desc := req.Method + " " + req.URL.Path
 
-	fault := req.Header.Get(FaultHeader)
-	hooked := b.s.cfg.FaultHooks && (status == 500 && fault == FaultStore || status == 503 && fault == FaultOverload)
+	fault := req.Header.Get(wire.FaultHeader)
+	hooked := b.s.cfg.FaultHooks && (status == 500 && fault == wire.FaultStore || status == 503 && fault == wire.FaultOverload)
 	if status >= 500 && !hooked {
 		t.Fatalf("%s answered %d: %s", desc, status, rec.Body.String())
 	}
@@ -254,7 +256,7 @@ func FuzzHeaders(f *testing.F) {
 			req := request(m, "/acme/chat/metadata/user/alice", "", "", "fuzz=1")
 			req.Header["Authorization"] = []string{authorization}
 			req.Header["Content-Type"] = []string{contentType}
-			req.Header[FaultHeader] = []string{fault}
+			req.Header[wire.FaultHeader] = []string{fault}
 			req.Header.Add(name, value)
 			b.exercise(t, req)
 		}

@@ -13,11 +13,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/attrconform/attrconform/contract/wire"
+
 	"golang.org/x/time/rate"
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Server serves the five user-attributes operations for a tenant.
@@ -36,7 +38,7 @@ type Server struct {
 }
 
 type app struct {
-	tenant.App
+	target.App
 	org string
 	// users are the folded usernames with an account. Registration
 	// replaces the map, never changes it (copy on write), so an operation
@@ -99,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) addApp(org string, ta tenant.App) error {
+func (s *Server) addApp(org string, ta target.App) error {
 	key := org + "/" + ta.Name
 	if ta.Name == "" {
 		return fmt.Errorf("reference: an app of org %q has no name", org)
@@ -122,15 +124,15 @@ func (s *Server) addApp(org string, ta tenant.App) error {
 		return err
 	}
 	for _, u := range ta.Users {
-		if !tenant.ValidUsername(u.Name) {
+		if !target.ValidUsername(u.Name) {
 			return fmt.Errorf("reference: app %s: %q is not a valid username (1-64 of a-z A-Z 0-9 _ - .)", key, u.Name)
 		}
-		a.users[tenant.FoldName(u.Name)] = true
+		a.users[target.FoldName(u.Name)] = true
 		if u.Password != "" {
-			a.logins[tenant.FoldName(u.Name)] = newLogin(u.Password, s.started)
+			a.logins[target.FoldName(u.Name)] = newLogin(u.Password, s.started)
 		}
 		if u.Token != "" {
-			if err := s.addToken(u.Token, principal{app: a, user: tenant.FoldName(u.Name)}, "token of user "+u.Name); err != nil {
+			if err := s.addToken(u.Token, principal{app: a, user: target.FoldName(u.Name)}, "token of user "+u.Name); err != nil {
 				return err
 			}
 		}
@@ -266,11 +268,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, run fu
 		return
 	}
 	if s.cfg.FaultHooks {
-		switch r.Header.Get(FaultHeader) {
-		case FaultStore:
+		switch r.Header.Get(wire.FaultHeader) {
+		case wire.FaultStore:
 			s.writeError(w, start, errInternal())
 			return
-		case FaultOverload:
+		case wire.FaultOverload:
 			s.writeError(w, start, errOverloaded())
 			return
 		}

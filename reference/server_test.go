@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/attrconform/attrconform/profile"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 const (
@@ -20,11 +20,11 @@ const (
 	bobToken   = "BOB-token-00001"
 )
 
-func testTenant() tenant.Tenant {
-	return tenant.Tenant{Org: "acme", Apps: []tenant.App{
-		{Name: "chat", AdminToken: adminToken, Users: []tenant.User{{Name: "alice", Token: aliceToken}, {Name: "bob", Token: bobToken}}},
-		{Name: "tiny", AdminToken: "TINY-admin-0001", AppBytes: 40, Users: []tenant.User{{Name: "erin"}, {Name: "frank"}}},
-		{Name: "slow", AdminToken: "SLOW-admin-0001", RatePerSecond: 2, Users: []tenant.User{{Name: "hank"}}},
+func testTenant() target.Tenant {
+	return target.Tenant{Org: "acme", Apps: []target.App{
+		{Name: "chat", AdminToken: adminToken, Users: []target.User{{Name: "alice", Token: aliceToken}, {Name: "bob", Token: bobToken}}},
+		{Name: "tiny", AdminToken: "TINY-admin-0001", AppBytes: 40, Users: []target.User{{Name: "erin"}, {Name: "frank"}}},
+		{Name: "slow", AdminToken: "SLOW-admin-0001", RatePerSecond: 2, Users: []target.User{{Name: "hank"}}},
 	}}
 }
 
@@ -303,10 +303,10 @@ func TestConcurrentWritersOptimisticLocking(t *testing.T) {
 }
 
 func TestConfigRefusesAmbiguousTenants(t *testing.T) {
-	for name, tn := range map[string]tenant.Tenant{
-		"duplicate token": {Org: "o", Apps: []tenant.App{{Name: "a", AdminToken: adminToken, Users: []tenant.User{{Name: "u", Token: adminToken}}}}},
-		"duplicate app":   {Org: "o", Apps: []tenant.App{{Name: "a", AdminToken: adminToken}, {Name: "a", AdminToken: aliceToken}}},
-		"bad username":    {Org: "o", Apps: []tenant.App{{Name: "a", AdminToken: adminToken, Users: []tenant.User{{Name: "no spaces"}}}}},
+	for name, tn := range map[string]target.Tenant{
+		"duplicate token": {Org: "o", Apps: []target.App{{Name: "a", AdminToken: adminToken, Users: []target.User{{Name: "u", Token: adminToken}}}}},
+		"duplicate app":   {Org: "o", Apps: []target.App{{Name: "a", AdminToken: adminToken}, {Name: "a", AdminToken: aliceToken}}},
+		"bad username":    {Org: "o", Apps: []target.App{{Name: "a", AdminToken: adminToken, Users: []target.User{{Name: "no spaces"}}}}},
 		"no apps":         {Org: "o"},
 	} {
 		if _, err := New(Config{Tenant: tn}); err == nil {

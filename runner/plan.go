@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/proxy"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -36,7 +35,7 @@ func proxyCmd(args []string) int {
 	recordFile := fs.String("record", "", "file to write every exchange to, one JSON line each, without tokens (for runner replay)")
 	profileName := fs.String("profile", "", "profile overriding the target's: lenient, current or legacy")
 	reference := fs.String("reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
-	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see reference/mutant)")
+	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -132,7 +131,11 @@ func judgedTarget(cmd, file, profileName, mode, mutant, reportDir string) (*targ
 	}
 	where := redactURL(tgt.BaseURL)
 	if file == "" {
-		if where, stop, err = startBundled(tgt, mode, "", bundled.Options{Mutant: mutant}, false); err != nil {
+		opts, err := bundledOptions(mutant, 0)
+		if err != nil {
+			return nil, "", stop, usageError("%s: %v", cmd, err)
+		}
+		if where, stop, err = startBundled(tgt, mode, "", opts, false); err != nil {
 			return nil, "", func() {}, usageError("%s: %v", cmd, err)
 		}
 	} else if tgt.BaseURL == "" {

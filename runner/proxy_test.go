@@ -19,7 +19,8 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -117,9 +118,17 @@ func (r *running) err() string { r.mu.Lock(); defer r.mu.Unlock(); return r.stde
 
 // referenceFile starts the bundled reference in this process (with a
 // mutant when named) and writes its target file.
-func referenceFile(t *testing.T, mutant string) (*target.Target, string) {
+func referenceFile(t *testing.T, mutantName string) (*target.Target, string) {
 	t.Helper()
-	tg, srv, err := bundled.StartTarget(bundled.Options{Mutant: mutant})
+	var o bundled.Options
+	if mutantName != "" {
+		d, err := mutant.Defect(mutantName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Defect = d
+	}
+	tg, srv, err := bundled.StartTarget(o)
 	if err != nil {
 		t.Fatal(err)
 	}

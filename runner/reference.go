@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/refcontainer"
 	"github.com/attrconform/attrconform/target"
 )
@@ -29,7 +29,7 @@ const (
 // exitOnSignal, Ctrl-C or SIGTERM removes a container and exits 130; a
 // caller that handles the signals itself passes false and calls stop.
 func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exitOnSignal bool) (string, func(), error) {
-	custom := o.Mutant != "" || o.RaceWindow != 0
+	custom := o.Defect != nil || o.RaceWindow != 0
 	switch {
 	case custom && mode == refContainer:
 		return "", nil, fmt.Errorf("--mutant and --race-window run the reference in-process; leave out --reference container")
@@ -57,8 +57,8 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 		if fixture != "" {
 			where += " serving " + fixture
 		}
-		if o.Mutant != "" {
-			where += " with mutant " + o.Mutant
+		if o.Defect != nil {
+			where += " with mutant " + o.Defect.Name
 		}
 		if o.RaceWindow != 0 {
 			where += fmt.Sprintf(" (race window %v)", max(o.RaceWindow, 0))

@@ -26,7 +26,7 @@ func replayCmd(args []string) int {
 	reportDir := fs.String("report-dir", "", "directory for the reports judging the replayed answers: requirements.json, .md, .html, junit.xml")
 	profileName := fs.String("profile", "", "profile overriding the target's: lenient, current or legacy")
 	reference := fs.String("reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
-	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see reference/mutant)")
+	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
 	files, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -17,9 +17,9 @@ import (
 	"github.com/onsi/gomega"
 
 	attrconform "github.com/attrconform/attrconform"
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -48,7 +48,7 @@ func parseRunFlags(args []string) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "print every spec as it runs")
 	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
 	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading a user's version and committing a PUT; 0 commits at once (runs the reference in-process)")
-	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see reference/mutant)")
+	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see internal/mutant)")
 	fs.StringVar(&o.fixture, "fixture", "", "tenant file (target-file format) the bundled reference serves and the suite judges it by, instead of fixtures/reference.yaml (e.g. fixtures/variants/minimal.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -122,7 +122,11 @@ func run(args []string) int {
 	}
 	where, stop := redactURL(tgt.BaseURL), func() {}
 	if o.targetFile == "" {
-		if where, stop, err = startBundled(tgt, o.reference, o.fixture, bundled.Options{Mutant: o.mutant, RaceWindow: o.raceWindow}, true); err != nil {
+		opts, err := bundledOptions(o.mutant, o.raceWindow)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		if where, stop, err = startBundled(tgt, o.reference, o.fixture, opts, true); err != nil {
 			return usageError("%v", err)
 		}
 		stop = sync.OnceFunc(stop)

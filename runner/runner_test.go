@@ -14,8 +14,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/bundled"
-	"github.com/attrconform/attrconform/reference/mutant"
+	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	runnerBin = filepath.Join(dir, "runner")
-	if out, err := exec.Command("go", "build", "-o", runnerBin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "mutants", "-o", runnerBin, ".").CombinedOutput(); err != nil {
 		panic("building the runner: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()

@@ -12,9 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/target"
-	"github.com/attrconform/attrconform/tenant"
 )
 
 func TestPreflightStopsHopelessRunsWithOneLine(t *testing.T) {
@@ -27,7 +26,7 @@ func TestPreflightStopsHopelessRunsWithOneLine(t *testing.T) {
 		{"wrong admin token", func(t *target.Target) { t.AdminToken = "YWMtWrongToken-000000" }, "preflight: the target refuses admin_token (401"},
 		{"unreachable port", func(t *target.Target) { t.BaseURL = "http://127.0.0.1:1" }, "preflight: http://127.0.0.1:1 does not answer"},
 		{"users that do not exist", func(t *target.Target) {
-			t.Users = append(t.Users, tenant.User{Name: "ghost-user-1"})
+			t.Users = append(t.Users, target.User{Name: "ghost-user-1"})
 		}, `preflight: users[5] "ghost-user-1": no such user on the target`},
 		{"a user token that is refused", func(t *target.Target) { t.Users[0].Token = "YWMtWrongToken-000001" }, `preflight: users[0].token is refused for its own user "alice"`},
 	}

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/attrconform/attrconform/bundled"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/target"

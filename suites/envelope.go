@@ -7,8 +7,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/attrconform/attrconform/contract/wire"
 	. "github.com/attrconform/attrconform/framework"
-	"github.com/attrconform/attrconform/reference"
 )
 
 var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial, func() {
@@ -145,7 +145,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 	})
 
 	It("keeps the error envelope when the store fails: 500 on every operation", Label(LabelHooks), Req("UA-ERR-004"), func() {
-		for _, r := range everyOperation(f().Admin().WithFault(reference.FaultStore), user) {
+		for _, r := range everyOperation(f().Admin().WithFault(wire.FaultStore), user) {
 			Expect(r).To(HaveStatus(http.StatusInternalServerError))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}
@@ -153,7 +153,7 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 	})
 
 	It("keeps the error envelope when overloaded: 503 on every operation", Label(LabelHooks), Req("UA-ERR-004", "UA-RATE-002"), func() {
-		for _, r := range everyOperation(f().Admin().WithFault(reference.FaultOverload), user) {
+		for _, r := range everyOperation(f().Admin().WithFault(wire.FaultOverload), user) {
 			Expect(r).To(HaveStatus(http.StatusServiceUnavailable))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}

@@ -8,9 +8,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/internal/bundled"
 	_ "github.com/attrconform/attrconform/suites"
 	"github.com/attrconform/attrconform/target"
 )

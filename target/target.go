@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/attrconform/attrconform/profile"
-	"github.com/attrconform/attrconform/tenant"
 )
 
 // Size metrics a target may declare (see the reference package for their
@@ -42,20 +41,20 @@ type Limits struct {
 // whose app is not listed is skipped with that reason.
 type ExtraApps struct {
 	// Second is another app, for isolation and foreign-token specs.
-	Second *tenant.App `json:"second,omitempty"`
+	Second *App `json:"second,omitempty"`
 	// SmallQuota has a small app_bytes quota, for the app-total limit.
-	SmallQuota *tenant.App `json:"small_quota,omitempty"`
+	SmallQuota *App `json:"small_quota,omitempty"`
 	// Disabled has the user-attributes feature switched off.
-	Disabled *tenant.App `json:"disabled,omitempty"`
+	Disabled *App `json:"disabled,omitempty"`
 	// RateLimited has a low rate_per_second, for the 429 specs.
-	RateLimited *tenant.App `json:"rate_limited,omitempty"`
+	RateLimited *App `json:"rate_limited,omitempty"`
 }
 
 // Target is a parsed and validated target file.
 type Target struct {
 	BaseURL string `json:"base_url,omitempty"`
 	Org     string `json:"org"`
-	tenant.App
+	App
 	Profile          string            `json:"profile,omitempty"`
 	Knobs            map[string]string `json:"knobs,omitempty"`
 	SizeMetric       string            `json:"size_metric,omitempty"`
@@ -136,7 +135,7 @@ func (t *Target) expand(env func(string) (string, bool)) error {
 		sub("knobs."+k, &v)
 		t.Knobs[k] = v
 	}
-	t.eachApp(func(field string, a *tenant.App) {
+	t.eachApp(func(field string, a *App) {
 		sub(field+"app", &a.Name)
 		sub(field+"admin_token", &a.AdminToken)
 		sub(field+"client_id", &a.ClientID)
@@ -152,7 +151,7 @@ func (t *Target) expand(env func(string) (string, bool)) error {
 
 // eachApp calls f for the main app and every extra app, with the field
 // prefix a message should name.
-func (t *Target) eachApp(f func(field string, a *tenant.App)) {
+func (t *Target) eachApp(f func(field string, a *App)) {
 	f("", &t.App)
 	for _, x := range t.extras() {
 		if *x.app != nil {
@@ -163,11 +162,11 @@ func (t *Target) eachApp(f func(field string, a *tenant.App)) {
 
 func (t *Target) extras() []struct {
 	name string
-	app  **tenant.App
+	app  **App
 } {
 	return []struct {
 		name string
-		app  **tenant.App
+		app  **App
 	}{{"second", &t.ExtraApps.Second}, {"small_quota", &t.ExtraApps.SmallQuota}, {"disabled", &t.ExtraApps.Disabled}, {"rate_limited", &t.ExtraApps.RateLimited}}
 }
 
@@ -188,7 +187,7 @@ func (t *Target) Roles() []string {
 }
 
 // AppByRole is the app of a role, or nil when the target has none.
-func (t *Target) AppByRole(role string) *tenant.App {
+func (t *Target) AppByRole(role string) *App {
 	if role == MainApp {
 		return &t.App
 	}
@@ -216,7 +215,7 @@ func (t *Target) Validate() error {
 	if t.Org == "" {
 		bad("org: missing; give the org name of the paths /{org}/{app}/metadata/user/...")
 	}
-	t.eachApp(func(field string, a *tenant.App) {
+	t.eachApp(func(field string, a *App) {
 		if a.Name == "" {
 			bad("%sapp: missing; give the app name", field)
 		}
@@ -224,7 +223,7 @@ func (t *Target) Validate() error {
 			bad("%sadmin_token: missing; give the app (admin) token, e.g. ${ADMIN_TOKEN}", field)
 		}
 		for i, u := range a.Users {
-			if !tenant.ValidUsername(u.Name) {
+			if !ValidUsername(u.Name) {
 				bad("%susers[%d].name: %q is not a username (1-64 of a-z A-Z 0-9 _ - .)", field, i, u.Name)
 			}
 		}
@@ -243,10 +242,10 @@ func (t *Target) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, u := range t.Users {
-		if seen[tenant.FoldName(u.Name)] {
+		if seen[FoldName(u.Name)] {
 			bad("users[%d].name: %q is listed twice (usernames are case-insensitive)", i, u.Name)
 		}
-		seen[tenant.FoldName(u.Name)] = true
+		seen[FoldName(u.Name)] = true
 	}
 	switch t.SizeMetric {
 	case "", MetricJSON, MetricPairs:
@@ -313,7 +312,7 @@ func (t *Target) Secrets() []string {
 			out = append(out, s)
 		}
 	}
-	t.eachApp(func(_ string, a *tenant.App) {
+	t.eachApp(func(_ string, a *App) {
 		keep(a.AdminToken)
 		keep(a.ClientSecret)
 		for _, u := range a.Users {
@@ -326,9 +325,9 @@ func (t *Target) Secrets() []string {
 }
 
 // Tenant is the org and every app the target lists, as a server would hold them.
-func (t *Target) Tenant() tenant.Tenant {
-	tn := tenant.Tenant{Org: t.Org}
-	t.eachApp(func(_ string, a *tenant.App) { tn.Apps = append(tn.Apps, *a) })
+func (t *Target) Tenant() Tenant {
+	tn := Tenant{Org: t.Org}
+	t.eachApp(func(_ string, a *App) { tn.Apps = append(tn.Apps, *a) })
 	return tn
 }
 

@@ -8,8 +8,8 @@
 // killing mutant (one whose run failed only requirements among its Breaks
 // and Also, that requirement among its Breaks).
 //
-//	go run ./reference/mutant/cmd/mutation                     # the table (make mutation)
-//	go run ./reference/mutant/cmd/mutation -soak 50 \
+//	go run ./tools/mutation                     # the table (make mutation)
+//	go run ./tools/mutation -soak 50 \
 //	    -label-filter 'race || ratelimit' -mutants no-version-check,no-rate-limit   # make soak
 //
 // It builds the runner once, then runs it as separate processes, a few at
@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/catalog"
-	"github.com/attrconform/attrconform/reference/mutant"
+	"github.com/attrconform/attrconform/internal/mutant"
 )
 
 func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -105,7 +105,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	if bin == "" {
 		bin = filepath.Join(work, "runner-bin")
 		fmt.Fprintf(stderr, "mutation: building %s\n", o.pkg)
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, o.pkg)
+		build := exec.CommandContext(ctx, "go", "build", "-tags", "mutants", "-o", bin, o.pkg)
 		build.Stdout, build.Stderr = stderr, stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintf(stderr, "mutation: building the runner: %v\n", err)

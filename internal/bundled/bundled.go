@@ -13,7 +13,6 @@ import (
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/reference/mutant"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -55,13 +54,22 @@ type Server struct {
 	srv *http.Server
 }
 
+// Defect is a deliberate defect of the reference: a change of its
+// configuration and, optionally, a wrapper of its handler. The mutants of
+// package mutant are Defects; this package does not know them, so that
+// what starts the faithful reference links no mutant.
+type Defect struct {
+	Name  string
+	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
+}
+
 // Options say how to start the reference.
 type Options struct {
 	// Addr is the listen address; default 127.0.0.1:0, a free loopback port.
 	Addr string
-	// Mutant names a deliberate defect to start the reference with (see
-	// package mutant); empty starts the faithful reference.
-	Mutant string
+	// Defect, when set, is a deliberate defect to start the reference
+	// with (package mutant makes them); nil starts the faithful reference.
+	Defect *Defect
 	// RaceWindow is the reference's pause between reading a user's version
 	// and committing: 0 keeps the default, reference.NoRaceWindow commits
 	// at once.
@@ -76,12 +84,8 @@ func Start(t *target.Target, o Options) (*Server, error) {
 	}
 	cfg.RaceWindow = o.RaceWindow
 	var wrap func(http.Handler) http.Handler
-	if o.Mutant != "" {
-		m, err := mutant.Lookup(o.Mutant)
-		if err != nil {
-			return nil, err
-		}
-		wrap = m.Apply(&cfg)
+	if o.Defect != nil {
+		wrap = o.Defect.Apply(&cfg)
 	}
 	ref, err := reference.New(cfg)
 	if err != nil {

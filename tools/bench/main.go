@@ -19,7 +19,7 @@
 // is reported. Every loop is bounded in requests and in time; all traffic
 // stays on 127.0.0.1.
 //
-//	go run ./reference/cmd/bench -out BENCHMARKS.md
+//	go run ./tools/bench -out BENCHMARKS.md
 package main
 
 import (
@@ -42,8 +42,8 @@ import (
 	"time"
 
 	attrconform "github.com/attrconform/attrconform"
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/report"
@@ -641,7 +641,7 @@ func render(figures []figure) string {
 func document(env string, started time.Time, took time.Duration, rounds int, roundTime time.Duration, workers, exchanges, suiteRuns int, table string, figures []figure, goOut string) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
-	b.WriteString("Written by `make bench` (`go run ./reference/cmd/bench`); rerun it to refresh this file. Every figure is a ratio of two\n")
+	b.WriteString("Written by `make bench` (`go run ./tools/bench`); rerun it to refresh this file. Every figure is a ratio of two\n")
 	b.WriteString("measurements taken in the same run, in alternating rounds, so that a busy machine slows both sides; the median round\n")
 	b.WriteString("is reported. All traffic stays on 127.0.0.1; every loop is bounded in requests and in time.\n\n")
 	fmt.Fprintf(&b, "Run of %s (%s): %s.\n\n", started.UTC().Format("2006-01-02 15:04 UTC"), took.Round(time.Second), env)

@@ -3,7 +3,7 @@
 // of runs still in progress are left alone. Without a Docker engine there
 // is nothing to clean, and it says so and succeeds.
 //
-//	go run ./refcontainer/cmd/clean
+//	go run ./tools/clean
 package main
 
 import (

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/reference/mutant"
 	"github.com/attrconform/attrconform/target"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Username defects: names the documents rule out are served as accounts.
@@ -19,7 +19,7 @@ func init() {
 	register(Mutant{Name: "bad-charset-accepted", Breaks: []string{"UA-NAME-002", "UA-NAME-005"}, Fixture: minimal,
 		Doc: "the username character set is not checked: the admin's PUT for a name with a space or '!' answers 200 and stores the attributes, and GET returns them",
 		Apply: servesNames(func(name string) bool {
-			return name != "" && len(name) <= 64 && !tenant.ValidUsername(name)
+			return name != "" && len(name) <= 64 && !target.ValidUsername(name)
 		})})
 	register(Mutant{Name: "name-case-sensitive", Breaks: []string{"UA-NAME-003"},
 		Doc:   "the single-user operations look the username up as written: an upper-case spelling of a user is a user without an account (PUT 404, GET {}, DELETE true)",
@@ -34,7 +34,7 @@ func caseSensitiveNames(c *reference.Config) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rt := routeOf(r)
-			if rt.batch(r) || rt.capacity(r) || rt.rest == rt.storeUser() || !tenant.ValidUsername(rt.rest) || !t.isAdmin(r) {
+			if rt.batch(r) || rt.capacity(r) || rt.rest == rt.storeUser() || !target.ValidUsername(rt.rest) || !t.isAdmin(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -101,10 +101,10 @@ func servesNames(bad func(name string) bool) func(*reference.Config) func(http.H
 // may hold, whatever its length.
 func validChars(name string) bool {
 	for len(name) > 64 {
-		if !tenant.ValidUsername(name[:64]) {
+		if !target.ValidUsername(name[:64]) {
 			return false
 		}
 		name = name[64:]
 	}
-	return name == "" || tenant.ValidUsername(name)
+	return name == "" || target.ValidUsername(name)
 }

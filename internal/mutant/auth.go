@@ -7,7 +7,7 @@ import (
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Authentication and authorisation defects, made by rewriting the
@@ -140,8 +140,8 @@ func batchOwnOnly(c *reference.Config) func(http.Handler) http.Handler {
 					Targets []string `json:"targets"`
 				}
 				json.Unmarshal(readBody(r), &req)
-				for _, target := range req.Targets {
-					if tenant.FoldName(target) != self {
+				for _, name := range req.Targets {
+					if target.FoldName(name) != self {
 						writeError(w, http.StatusUnauthorized, "metadata_error", "auth error")
 						return
 					}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 const (
@@ -25,8 +25,8 @@ const (
 func serve(t *testing.T, name string) func(method, path, token, body, contentType string) (int, string) {
 	t.Helper()
 	cfg := reference.Config{
-		Tenant: tenant.Tenant{Org: "o", Apps: []tenant.App{
-			{Name: "a", AdminToken: adminToken, Users: []tenant.User{{Name: "u1", Token: u1Token}, {Name: "u2", Token: u2Token}}},
+		Tenant: target.Tenant{Org: "o", Apps: []target.App{
+			{Name: "a", AdminToken: adminToken, Users: []target.User{{Name: "u1", Token: u1Token}, {Name: "u2", Token: u2Token}}},
 		}},
 		RaceWindow: reference.NoRaceWindow,
 	}

@@ -1,8 +1,8 @@
-// Package tenant describes the accounts a user-attributes service holds:
-// an org, its apps, their admin tokens and their users. The reference
-// server serves a tenant; a target file lists the part of one the suite
-// may use.
-package tenant
+package target
+
+// The accounts a user-attributes service holds: an org, its apps, their
+// admin tokens and their users. The reference server serves a tenant; a
+// target file lists the part of one the suite may use.
 
 import "strings"
 

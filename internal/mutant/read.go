@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // Read defects: one user's attributes answered for another, and answers
@@ -21,7 +21,7 @@ func init() {
 			known := accounts(c.Tenant)
 			return rewrite(func(r *http.Request) bool {
 				rt := routeOf(r)
-				return rt.user(r, http.MethodGet) && tenant.ValidUsername(rt.rest) && !known[rt.app][rt.storeUser()]
+				return rt.user(r, http.MethodGet) && target.ValidUsername(rt.rest) && !known[rt.app][rt.storeUser()]
 			}, func(_ *http.Request, resp *captured) {
 				if resp.status == http.StatusOK {
 					resp.editJSON(func(obj map[string]json.RawMessage) { obj["data"] = json.RawMessage("[]") })

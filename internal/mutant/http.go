@@ -11,7 +11,7 @@ import (
 
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
-	"github.com/attrconform/attrconform/tenant"
+	"github.com/attrconform/attrconform/target"
 )
 
 // What the handler wrappers of this package stand on: where a request
@@ -57,7 +57,7 @@ func (rt route) user(r *http.Request, method string) bool {
 
 // storeKey and storeUser are the keys the reference uses in its store.
 func (rt route) storeKey() string  { return rt.org + "/" + rt.app }
-func (rt route) storeUser() string { return tenant.FoldName(rt.rest) }
+func (rt route) storeUser() string { return target.FoldName(rt.rest) }
 
 // readBody reads the request body and puts it back for the next handler.
 func readBody(r *http.Request) []byte {
@@ -239,7 +239,7 @@ type tokens struct {
 	issued map[string]bool   // every token of every app
 }
 
-func tokensOf(t tenant.Tenant) tokens {
+func tokensOf(t target.Tenant) tokens {
 	out := tokens{admin: map[string]string{}, users: map[string]string{}, names: map[string]string{}, issued: map[string]bool{}}
 	for _, a := range t.Apps {
 		out.admin[a.Name] = a.AdminToken
@@ -247,7 +247,7 @@ func tokensOf(t tenant.Tenant) tokens {
 		for _, u := range a.Users {
 			if u.Token != "" {
 				out.users[u.Token] = a.AdminToken
-				out.names[u.Token] = tenant.FoldName(u.Name)
+				out.names[u.Token] = target.FoldName(u.Name)
 				out.issued[u.Token] = true
 			}
 		}
@@ -278,12 +278,12 @@ func bearer(r *http.Request) string {
 }
 
 // accounts lists the folded usernames with an account, per app name.
-func accounts(t tenant.Tenant) map[string]map[string]bool {
+func accounts(t target.Tenant) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	for _, a := range t.Apps {
 		out[a.Name] = map[string]bool{}
 		for _, u := range a.Users {
-			out[a.Name][tenant.FoldName(u.Name)] = true
+			out[a.Name][target.FoldName(u.Name)] = true
 		}
 	}
 	return out

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
 )
@@ -74,6 +75,16 @@ func Lookup(name string) (Mutant, error) {
 		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return m, nil
+}
+
+// Defect is the named mutant as a defect to start the bundled reference
+// with.
+func Defect(name string) (*bundled.Defect, error) {
+	m, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return &bundled.Defect{Name: m.Name, Apply: m.Apply}, nil
 }
 
 // Names lists the registered mutants, sorted.

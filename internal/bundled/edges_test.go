@@ -12,8 +12,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/bundled"
 	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/internal/bundled"
 )
 
 // edges mirrors fixtures/edges.yaml.
@@ -37,7 +37,7 @@ type edges struct {
 // in file order, against one bundled reference, so that what the file
 // promises (sizes, statuses, texts) stays true.
 func TestEdgeFixturesHoldAgainstTheBundledReference(t *testing.T) {
-	const dir = "../fixtures"
+	const dir = "../../fixtures"
 	raw, err := os.ReadFile(filepath.Join(dir, "edges.yaml"))
 	if err != nil {
 		t.Fatal(err)

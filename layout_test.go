@@ -1,0 +1,46 @@
+package attrconform_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/attrconform/attrconform"
+
+// The layout's arrows run one way: specs -> harness -> contract; the
+// reference -> contract, profile and target only; tools -> anything. The
+// shipped runner and the harness carry no mutants, and the harness does
+// not depend on the server it judges.
+func TestLayoutArrowsRunOneWay(t *testing.T) {
+	deps := map[string][]string{} // package -> its module dependencies, transitively
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, d := range fields[1:] {
+			if strings.HasPrefix(d, module+"/") || d == module {
+				deps[fields[0]] = append(deps[fields[0]], strings.TrimPrefix(strings.TrimPrefix(d, module), "/"))
+			}
+		}
+	}
+	if len(deps) == 0 {
+		t.Fatal("go list found no package of the module")
+	}
+	under := func(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
+	for pkg, ds := range deps {
+		p := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+		for _, d := range ds {
+			switch {
+			case (under(p, "framework") || under(p, "suites") || under(p, "runner")) && under(d, "internal/mutant"):
+				t.Errorf("%s depends on %s: the harness, the specs and the shipped runner carry no mutants", p, d)
+			case (under(p, "framework") || under(p, "suites") || under(p, "contract")) && under(d, "reference"):
+				t.Errorf("%s depends on %s: the harness does not depend on the server it judges", p, d)
+			case under(p, "reference") && !(under(d, "reference") || under(d, "contract/wire") || d == "profile" || d == "target"):
+				t.Errorf("%s depends on %s: the reference stands on contract/wire, profile and target only", p, d)
+			}
+		}
+	}
+}
