@@ -1,9 +1,12 @@
 package framework
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/attrconform/attrconform/contract"
 )
 
 // The two loads of the rate-limit specs, both bounded in count and time
@@ -18,11 +21,26 @@ const floodWorkers = 8
 // Load is what a load sent and got: the number of requests answered, the
 // time from the first send to the last answer, and the first answer other
 // than 200 (nil when all were 200) or the error that stopped the load.
+// Status is that answer's status, also when the answer broke the contract
+// (Err is then the *contract.Violation and First is nil).
 type Load struct {
 	Sent    int
 	Elapsed time.Duration
 	First   *Response
+	Status  int
 	Err     error
+}
+
+// stop records the answer (or error) that ends a load.
+func (l *Load) stop(resp *Response, err error) {
+	l.First, l.Err = resp, err
+	var v *contract.Violation
+	switch {
+	case resp != nil:
+		l.Status = resp.Status
+	case errors.As(err, &v):
+		l.Status = v.Status
+	}
 }
 
 // Calm waits until at most n requests of r's app and operation were sent
@@ -51,7 +69,7 @@ func (c Caller) Paced(r Request, perSecond float64, d time.Duration) Load {
 		resp, err := c.Send(r.Method, r.Path, r.Body, r.ContentType)
 		l.Sent++
 		if err != nil || resp.Status != http.StatusOK {
-			l.First, l.Err = resp, err
+			l.stop(resp, err)
 			break
 		}
 	}
@@ -88,7 +106,8 @@ func (c Caller) Flood(r Request, n int, d time.Duration) Load {
 				}
 				mu.Lock()
 				if !stop {
-					stop, l.First, l.Err = true, resp, err
+					stop = true
+					l.stop(resp, err)
 				}
 				mu.Unlock()
 				return
