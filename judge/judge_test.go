@@ -10,8 +10,8 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -21,7 +21,7 @@ const base = "http://127.0.0.1:1"
 // bytes, 4096 body bytes, 100 targets.
 func tenant(t *testing.T) *target.Target {
 	t.Helper()
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}

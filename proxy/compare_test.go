@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -39,7 +39,7 @@ func TestRedactorForgetsNoTokenItSaw(t *testing.T) {
 }
 
 func testTarget() *target.Target {
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		panic(err)
 	}

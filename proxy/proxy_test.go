@@ -18,6 +18,7 @@ import (
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/proxy"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -40,9 +41,9 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
-// reference starts the bundled reference in this process, with a mutant
+// startReference starts the bundled reference in this process, with a mutant
 // when one is named, and returns the target pointing at it.
-func reference(t *testing.T, mutantName string) *target.Target {
+func startReference(t *testing.T, mutantName string) *target.Target {
 	t.Helper()
 	var o bundled.Options
 	if mutantName != "" {
@@ -171,7 +172,7 @@ func TestScriptedTrafficCatchesMutants(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			tg := reference(t, c.mutant)
+			tg := startReference(t, c.mutant)
 			p, srv, out := front(t, tg, "")
 			script(client{t, srv.URL}, tg)
 			s, err := p.Summary()
@@ -325,7 +326,7 @@ func TestAnswersPassThroughUnchanged(t *testing.T) {
 // tenantAt is the bundled tenant pointed at base.
 func tenantAt(t *testing.T, base string) *target.Target {
 	t.Helper()
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +356,7 @@ func TestUnansweredRequestsAreHarnessProblems(t *testing.T) {
 // No token, listed in the target file or only seen in traffic, reaches
 // the output, the reports or the record file.
 func TestTokensReachNoOutput(t *testing.T) {
-	tg := reference(t, "foreign-token-write")
+	tg := startReference(t, "foreign-token-write")
 	dir := t.TempDir()
 	record := filepath.Join(dir, "traffic.jsonl")
 	p, srv, out := front(t, tg, record)
@@ -399,7 +400,7 @@ func TestTokensReachNoOutput(t *testing.T) {
 // Recorded traffic replayed against another endpoint lists the exchanges
 // whose answers differ, and only those.
 func TestReplayListsTheAnswersThatDiffer(t *testing.T) {
-	faithful := reference(t, "")
+	faithful := startReference(t, "")
 	record := filepath.Join(t.TempDir(), "traffic.jsonl")
 	p, srv, _ := front(t, faithful, record)
 	script(client{t, srv.URL}, faithful)
@@ -412,11 +413,11 @@ func TestReplayListsTheAnswersThatDiffer(t *testing.T) {
 		t.Fatalf("%d records, the sixth numbered %d", len(records), records[5].Seq)
 	}
 
-	again, _, out := front(t, reference(t, ""), "")
+	again, _, out := front(t, startReference(t, ""), "")
 	if r := again.Replay(records); r.Sent != 13 || len(r.Differ) != 0 {
 		t.Fatalf("the faithful reference replayed against itself: %d sent, differences %+v\n%s", r.Sent, r.Differ, out)
 	}
-	mutant, _, out := front(t, reference(t, "batch-cap-101"), "")
+	mutant, _, out := front(t, startReference(t, "batch-cap-101"), "")
 	r := mutant.Replay(records)
 	if r.Sent != 13 || len(r.Differ) != 1 || r.Differ[0].Record.Seq != 6 || !strings.Contains(r.Differ[0].Problem, "status 200, recorded 400") {
 		t.Fatalf("replay against batch-cap-101: %d sent, differences %+v", r.Sent, r.Differ)
@@ -445,7 +446,7 @@ func TestMalformedRecordFilesAreRefusedByLine(t *testing.T) {
 // once and the faithful reference's answers, 409s included, violate
 // nothing.
 func TestConcurrentClients(t *testing.T) {
-	tg := reference(t, "")
+	tg := startReference(t, "")
 	record := filepath.Join(t.TempDir(), "r.jsonl")
 	p, srv, out := front(t, tg, record)
 	// Fatal belongs to the test's goroutine; these only report.

@@ -25,14 +25,14 @@ const (
 	// reference image.
 	ImageRepo    = "attrconform-reference"
 	ImageTagName = "dev"
-	// ImageTag is the image Run builds (and reuses while the runner binary
+	// ImageTag is the image Run builds (and reuses while the server binary
 	// is unchanged). Pass it to WithImage to skip the build altogether.
 	ImageTag = ImageRepo + ":" + ImageTagName
 
 	// Label marks every container and image of the reference, so that
 	// leftovers can be found: docker ps -a --filter label=attrconform.reference=true
 	Label = "attrconform.reference"
-	// labelBinary records the SHA-256 of the runner binary inside an image.
+	// labelBinary records the SHA-256 of the server binary inside an image.
 	labelBinary = "attrconform.reference.binary"
 	// labelOwner records host:pid of the process that started a container.
 	labelOwner = "attrconform.reference.owner"
@@ -46,25 +46,25 @@ const (
 // all the container's interfaces, because Docker forwards the published
 // port to the container's own address; the host side of the port is
 // published on 127.0.0.1 only.
-var entrypoint = []string{"/runner", "serve", "--listen", ":8080"}
+var entrypoint = []string{"/reference", "--listen", ":8080"}
 
 // dockerfile has no base image: nothing is pulled to build it.
 const dockerfile = `FROM scratch
-COPY runner /runner
+COPY reference /reference
 EXPOSE 8080
 USER 65534:65534
-ENTRYPOINT ["/runner", "serve", "--listen", ":8080"]
+ENTRYPOINT ["/reference", "--listen", ":8080"]
 `
 
 // built memoises the image this process built or found up to date, so that
-// several Runs in one process build the runner once.
+// several Runs in one process build the server once.
 var built struct {
 	sync.Mutex
 	tag string
 }
 
 // ensureImage returns ImageTag, building the image first unless the engine
-// already has it for the same runner binary.
+// already has it for the same server binary.
 func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
 	built.Lock()
 	defer built.Unlock()
@@ -79,8 +79,8 @@ func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string,
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "runner")
-	if err := buildRunner(ctx, bin); err != nil {
+	bin := filepath.Join(dir, "reference")
+	if err := buildReference(ctx, bin); err != nil {
 		return "", err
 	}
 	sum, err := fileSHA256(bin)
@@ -141,9 +141,10 @@ func imagePresent(ctx context.Context, p *testcontainers.DockerProvider, tag str
 	return nil
 }
 
-// buildRunner builds the statically linked runner for Linux on the host's
-// architecture (the engine is local) into out.
-func buildRunner(ctx context.Context, out string) error {
+// buildReference builds the statically linked reference server
+// (reference/cmd/reference) for Linux on the host's architecture (the
+// engine is local) into out.
+func buildReference(ctx context.Context, out string) error {
 	dir, err := moduleDir(ctx)
 	if err != nil {
 		return err
@@ -153,13 +154,13 @@ func buildRunner(ctx context.Context, out string) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
-		"-o", out, modulePath+"/runner")
+		"-o", out, modulePath+"/reference/cmd/reference")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building the runner for the reference image (go build in %s): %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("building the reference server for its image (go build in %s): %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }
@@ -171,7 +172,7 @@ func goTool() (string, error) {
 	return "", errors.New("the go command is needed to build the reference image and is not on PATH (or pass WithImage)")
 }
 
-// moduleDir finds the source of this module to build the runner from.
+// moduleDir finds the source of this module to build the server from.
 //
 // First the directory this package was compiled from (runtime.Caller):
 // in a checkout (go test, go run ./runner) that is the exact source of the

@@ -26,7 +26,7 @@ type limits struct {
 }
 
 // WithProfile starts the reference following the named profile (lenient,
-// current or legacy), as `runner serve --profile` does. The profile is
+// current or legacy), as the reference's --profile does. The profile is
 // also written into the fixture that Container.Target returns.
 func WithProfile(name string) Option {
 	return func(o *options) error {
@@ -70,7 +70,7 @@ func WithLimits(userBytes, bodyBytes int64, batchTargets int) Option {
 
 // WithImage runs an image that is already present in the Docker engine
 // (for example ImageTag, built by an earlier Run) instead of building one.
-// The image must hold the runner at /runner. It is never pulled: Run
+// The image must hold the reference server at /reference. It is never pulled: Run
 // fails if the engine does not have it.
 func WithImage(tag string) Option {
 	return func(o *options) error {

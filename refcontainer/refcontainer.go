@@ -8,7 +8,7 @@
 //	tgt := c.Target() // the fixture tenant, BaseURL = c.URL()
 //
 // The image is built locally FROM scratch around the statically linked
-// runner (`runner serve`); nothing is ever pulled, not even testcontainers'
+// reference server (reference/cmd/reference) and nothing else; nothing is ever pulled, not even testcontainers'
 // reaper (Ryuk), so every container must be terminated by its starter. A
 // run that was killed leaves its container behind: RemoveLeftovers (and
 // `go run ./tools/clean`) removes those.
@@ -41,7 +41,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -369,7 +369,7 @@ func (o *options) tenant() (*target.Target, []byte, error) {
 	var t *target.Target
 	var err error
 	if o.fixture == "" {
-		t, err = bundled.Target()
+		t, err = reference.BundledTarget()
 	} else {
 		t, err = target.Load(o.fixture)
 	}

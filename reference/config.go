@@ -118,3 +118,12 @@ func (c *Config) fill() error {
 	}
 	return nil
 }
+
+// RaceWindowOf is the RaceWindow for a window given on a command line,
+// where 0 means no window at all rather than the default.
+func RaceWindowOf(d time.Duration) time.Duration {
+	if d == 0 {
+		return NoRaceWindow
+	}
+	return d
+}

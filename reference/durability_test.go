@@ -1,7 +1,7 @@
 package reference
 
-// TestKill9LosesNothingAcknowledged builds the runner and drives
-// `runner serve --store bolt` as a subprocess:
+// TestKill9LosesNothingAcknowledged builds the reference and drives
+// `go run ./reference/cmd/reference --store bolt` as a subprocess:
 //
 //  1. Before the load: register a user, get a user token (password grant)
 //     and an app token (client credentials), write and delete a user;
@@ -58,7 +58,7 @@ users:
 
 const durableAdmin = "DURABLE-admin-0001"
 
-// served is one `runner serve` subprocess.
+// served is one reference (cmd/reference) subprocess.
 type served struct {
 	cmd    *exec.Cmd
 	url    string
@@ -68,7 +68,7 @@ type served struct {
 
 func startServe(t *testing.T, bin, fixture, data string, flags ...string) *served {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--store", "bolt", "--data", data, "--listen", "127.0.0.1:0", "--fixture", fixture}, flags...)...)
+	cmd := exec.Command(bin, append([]string{"--store", "bolt", "--data", data, "--listen", "127.0.0.1:0", "--fixture", fixture}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -94,10 +94,10 @@ func startServe(t *testing.T, bin, fixture, data string, flags ...string) *serve
 	select {
 	case p.url = <-urls:
 	case err := <-p.done:
-		t.Fatalf("runner serve exited before serving: %v\n%s", err, p.stderr)
+		t.Fatalf("the reference exited before serving: %v\n%s", err, p.stderr)
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("runner serve printed no URL within 60 s\n%s", p.stderr)
+		t.Fatalf("the reference printed no URL within 60 s\n%s", p.stderr)
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -116,7 +116,7 @@ func (p *served) wait(t *testing.T, d time.Duration) error {
 		return err
 	case <-time.After(d):
 		p.cmd.Process.Kill()
-		t.Fatalf("runner serve did not exit within %s\n%s", d, p.stderr)
+		t.Fatalf("the reference did not exit within %s\n%s", d, p.stderr)
 		return nil
 	}
 }
@@ -249,27 +249,27 @@ func untilAcked(l *ledger, n int, d time.Duration) {
 	}
 }
 
-func buildRunner(t *testing.T) string {
+func buildReference(t *testing.T) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("the go command is not on PATH: cannot build the runner")
+		t.Skip("the go command is not on PATH: cannot build the reference")
 	}
-	bin := filepath.Join(t.TempDir(), "runner")
+	bin := filepath.Join(t.TempDir(), "reference")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "github.com/attrconform/attrconform/runner").CombinedOutput()
+	out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "github.com/attrconform/attrconform/reference/cmd/reference").CombinedOutput()
 	if err != nil {
-		t.Fatalf("building the runner: %v\n%s", err, out)
+		t.Fatalf("building the reference: %v\n%s", err, out)
 	}
 	return bin
 }
 
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the runner and runs it as a subprocess")
+		t.Skip("builds the reference and runs it as a subprocess")
 	}
-	bin := buildRunner(t)
+	bin := buildReference(t)
 	dir := t.TempDir()
 	fixture := filepath.Join(dir, "tenant.yaml")
 	if err := os.WriteFile(fixture, []byte(durableFixture), 0o600); err != nil {

@@ -3,7 +3,6 @@
 //
 //	go run ./runner                      # the suite against the bundled reference
 //	go run ./runner --target FILE        # the suite against a live endpoint
-//	go run ./runner serve                # the reference as a local emulator
 //	go run ./runner diff OLD.json NEW.json  # compare two runs' requirements.json
 //	go run ./runner proxy --target FILE  # judge a real client's traffic through a proxy
 //	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
@@ -23,9 +22,6 @@ import (
 
 func main() {
 	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "serve" {
-		os.Exit(serve(args[1:]))
-	}
 	if len(args) > 0 && args[0] == "diff" {
 		os.Exit(diff(args[1:], os.Stdout))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -272,7 +273,7 @@ func TestProxyJudgesAClientsTraffic(t *testing.T) {
 // session without violations with exit 0. It listens on loopback only.
 func TestProxyToTheBundledReferenceOnLoopback(t *testing.T) {
 	t.Parallel()
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,6 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/framework"
-	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -54,7 +53,7 @@ func parseRunFlags(args []string) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: serve, diff, proxy, replay)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: diff, proxy, replay; the emulator is go run ./reference/cmd/reference)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -69,7 +68,7 @@ func parseRunFlags(args []string) (options, error) {
 	case o.fixture != "" && o.targetFile != "":
 		return o, errors.New("--fixture is the tenant of the bundled reference; leave out --target (a target file describes its own endpoint)")
 	case raceWindowSet:
-		o.raceWindow = raceWindowSetting(o.raceWindow)
+		o.raceWindow = reference.RaceWindowOf(o.raceWindow)
 	default:
 		o.raceWindow = 0 // the reference's default
 	}
@@ -189,7 +188,7 @@ func loadTarget(o options) (*target.Target, error) {
 	}
 	switch {
 	case file == "":
-		t, err = bundled.Target()
+		t, err = reference.BundledTarget()
 	case o.dryRun:
 		var data []byte
 		if data, err = os.ReadFile(file); err == nil {

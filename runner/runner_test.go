@@ -16,6 +16,7 @@ import (
 
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -211,7 +212,7 @@ func TestLabelFilterSelectsSpecs(t *testing.T) {
 // edit, and writes a target file for it, changed by targetEdit.
 func startReference(t *testing.T, edit, targetEdit func(*target.Target)) string {
 	t.Helper()
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}

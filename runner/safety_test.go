@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -144,7 +144,7 @@ func TestDryRunSendsNothingAndPrintsThePlan(t *testing.T) {
 // specs fail and their exchanges are reported.
 func TestTokensAppearInNoOutput(t *testing.T) {
 	t.Parallel()
-	tg, err := bundled.Target()
+	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package bundled is the reference server as the suite ships it: the
-// fixture tenant (fixtures/reference.yaml) and a way to start the server
-// from it on loopback.
+// Package bundled starts the reference server as the suite ships it, in
+// this process on loopback: the bundled tenant (reference.BundledTarget)
+// or another, faithful or with a deliberate defect.
 package bundled
 
 import (
@@ -11,40 +11,9 @@ import (
 	"net/http"
 	"time"
 
-	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
-
-// Target is the bundled tenant as a target without a base URL.
-func Target() (*target.Target, error) {
-	t, err := target.Parse(attrconform.ReferenceTarget, func(string) (string, bool) { return "", false })
-	if err != nil {
-		return nil, fmt.Errorf("bundled fixture: %w", err)
-	}
-	return t, nil
-}
-
-// Config is the reference configuration that serves target t: its apps,
-// users and tokens, limits, size and body metrics and profile.
-func Config(t *target.Target) (reference.Config, error) {
-	p, err := t.ResolveProfile()
-	if err != nil {
-		return reference.Config{}, err
-	}
-	return reference.Config{
-		Tenant:  t.Tenant(),
-		Profile: p,
-		Limits: reference.Limits{
-			UserBytes:    t.Limits.UserBytes,
-			BodyBytes:    t.Limits.BodyBytes,
-			BatchTargets: t.Limits.BatchTargets,
-		},
-		SizeMetric: reference.Metric(t.SizeMetric),
-		BodyMetric: reference.BodyMetric(t.BodyMetric),
-		FaultHooks: t.FaultHooks,
-	}, nil
-}
 
 // Server is a reference server running in this process.
 type Server struct {
@@ -78,7 +47,7 @@ type Options struct {
 
 // Start serves t's tenant.
 func Start(t *target.Target, o Options) (*Server, error) {
-	cfg, err := Config(t)
+	cfg, err := reference.ConfigFor(t)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +93,7 @@ func (s *Server) Close() error {
 // StartTarget starts the bundled reference and returns the target that
 // points at it.
 func StartTarget(o Options) (*target.Target, *Server, error) {
-	t, err := Target()
+	t, err := reference.BundledTarget()
 	if err != nil {
 		return nil, nil, err
 	}

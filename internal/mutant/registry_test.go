@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/attrconform/attrconform/catalog"
-	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/reference"
@@ -82,7 +81,7 @@ func TestEveryMutantServes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := bundled.Config(tg)
+			cfg, err := reference.ConfigFor(tg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +110,7 @@ func TestEveryMutantServes(t *testing.T) {
 // to the repository root, two levels up) or the bundled one.
 func fixtureOf(m mutant.Mutant) (*target.Target, error) {
 	if m.Fixture == "" {
-		return bundled.Target()
+		return reference.BundledTarget()
 	}
 	if filepath.IsAbs(m.Fixture) {
 		return nil, fmt.Errorf("fixture %s: give a path relative to the repository root", m.Fixture)

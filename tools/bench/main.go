@@ -43,7 +43,6 @@ import (
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/report"
@@ -128,7 +127,7 @@ func run(out string, rounds int, roundTime time.Duration, workers, exchanges, su
 	started := time.Now()
 	env := environment()
 	fmt.Printf("bench: %s\n", env)
-	tgt, err := bundled.Target()
+	tgt, err := reference.BundledTarget()
 	if err != nil {
 		return err
 	}
@@ -232,7 +231,7 @@ func (o op) request(base, token string, worker, i int) *http.Request {
 // newReference is the bundled reference with the rate limit lifted and the
 // race window off, seeded with two attributes per user.
 func newReference(tgt *target.Target, st store.Store) (*reference.Server, error) {
-	cfg, err := bundled.Config(tgt)
+	cfg, err := reference.ConfigFor(tgt)
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,12 @@
+// Command reference is the bundled reference server as a local emulator
+// of the user-attributes API, and the whole of the container image that
+// refcontainer runs:
+//
+//	go run ./reference/cmd/reference                    # fixtures/reference.yaml on 127.0.0.1:8080
+//	go run ./reference/cmd/reference --listen 127.0.0.1:0 --fixture my-tenant.yaml --profile legacy
+//
+// Exit status: 0 after a clean stop (SIGINT, SIGTERM), 1 when serving or
+// stopping failed, 2 for a configuration error.
 package main
 
 import (
@@ -12,13 +21,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/target"
 )
 
-// Stores `runner serve --store` knows.
+// Stores --store knows.
 const (
 	storeMemory = "memory"
 	storeBolt   = "bolt"
@@ -27,8 +35,10 @@ const (
 // serve runs the reference as a local emulator until interrupted. On
 // SIGINT or SIGTERM it stops accepting connections, lets requests in
 // flight finish (up to 10 s), closes the store and exits 0.
+func main() { os.Exit(serve(os.Args[1:])) }
+
 func serve(args []string) int {
-	fs := flag.NewFlagSet("runner serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("reference", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; 127.0.0.1:0 picks a free loopback port (an address beyond loopback exposes the emulator and its fixture tokens to the network)")
 	fixture := fs.String("fixture", "", "tenant file (target-file format: org, app, tokens, users, limits, extra_apps; optional client_id/client_secret per app and password per user for the token endpoint); default the bundled fixtures/reference.yaml")
 	profileName := fs.String("profile", "", "profile to follow: current (default) or legacy")
@@ -42,7 +52,7 @@ func serve(args []string) int {
 	var t *target.Target
 	var err error
 	if *fixture == "" {
-		t, err = bundled.Target()
+		t, err = reference.BundledTarget()
 	} else {
 		t, err = target.Load(*fixture)
 	}
@@ -60,14 +70,14 @@ func serve(args []string) int {
 			t.FaultHooks = *faultHooks
 		}
 	})
-	cfg, err := bundled.Config(t)
+	cfg, err := reference.ConfigFor(t)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	if *raceWindow < 0 {
 		return usageError("--race-window %v: give a duration of 0 or more, e.g. 5ms", *raceWindow)
 	}
-	cfg.RaceWindow = raceWindowSetting(*raceWindow)
+	cfg.RaceWindow = reference.RaceWindowOf(*raceWindow)
 	where := "in memory"
 	switch *storeKind {
 	case storeMemory:
@@ -116,29 +126,25 @@ func serve(args []string) int {
 	select {
 	case <-sig:
 	case err := <-served:
-		fmt.Fprintf(os.Stderr, "runner serve: %v\n", err)
+		fmt.Fprintf(os.Stderr, "reference: %v\n", err)
 		status = 1
 	}
 	signal.Stop(sig)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(os.Stderr, "runner serve: shutting down: %v\n", err)
+		fmt.Fprintf(os.Stderr, "reference: shutting down: %v\n", err)
 		status = 1
 	}
 	if err := ref.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "runner serve: closing the store: %v\n", err)
+		fmt.Fprintf(os.Stderr, "reference: closing the store: %v\n", err)
 		status = 1
 	}
 	return status
 }
 
-// raceWindowSetting turns a --race-window flag into the reference's
-// setting, where 0 would mean the default: 0 on the command line means no
-// window at all.
-func raceWindowSetting(d time.Duration) time.Duration {
-	if d == 0 {
-		return reference.NoRaceWindow
-	}
-	return d
+// usageError reports a configuration error and gives exit status 2.
+func usageError(format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, "reference: "+format+"\n", a...)
+	return 2
 }
