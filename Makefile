@@ -2,6 +2,7 @@
 # reference; `make test` runs every test.
 GO ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.15.0
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: conformance test lint clean
 
@@ -17,6 +18,8 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags mutants ./runner
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags mutants ./runner
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
 
 # Removes reports and any reference container a killed run left behind.

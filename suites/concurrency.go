@@ -8,16 +8,16 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/framework"
 )
 
 // racingWrites are the writes of one round to one user: writer i sets its
 // own keys w{i}a and w{i}b and the shared key "last".
-func racingWrites(user string, writers int) []Request {
-	reqs := make([]Request, writers)
+func racingWrites(user string, writers int) []framework.Request {
+	reqs := make([]framework.Request, writers)
 	for i := range reqs {
-		reqs[i] = Request{Method: http.MethodPut, Path: "/metadata/user/" + user, ContentType: "application/x-www-form-urlencoded",
-			Body: Form(fmt.Sprintf("w%da", i), fmt.Sprint(i), fmt.Sprintf("w%db", i), fmt.Sprint(i), "last", fmt.Sprint(i))}
+		reqs[i] = framework.Request{Method: http.MethodPut, Path: "/metadata/user/" + user, ContentType: "application/x-www-form-urlencoded",
+			Body: framework.Form(fmt.Sprintf("w%da", i), fmt.Sprint(i), fmt.Sprintf("w%db", i), fmt.Sprint(i), "last", fmt.Sprint(i))}
 	}
 	return reqs
 }
@@ -26,53 +26,53 @@ func racingWrites(user string, writers int) []Request {
 // the target's request budget cannot let that many leave at once.
 func raceWriters() int {
 	GinkgoHelper()
-	n := min(RaceWriters, int(f().Target.Budget()))
+	n := min(framework.RaceWriters, int(env().Target.Budget()))
 	if n < 2 {
-		Skip(fmt.Sprintf("request_budget %.0f/s lets fewer than 2 writes leave at once; a race needs 2", f().Target.Budget()))
+		Skip(fmt.Sprintf("request_budget %.0f/s lets fewer than 2 writes leave at once; a race needs 2", env().Target.Budget()))
 	}
 	return n
 }
 
 // expectAnswered fails the spec (ERROR) for a writer whose request did not
 // get through, and returns its response.
-func expectAnswered(o Outcome) *Response {
+func expectAnswered(o framework.Outcome) *framework.Response {
 	GinkgoHelper()
-	return f().Admin().Must(o.Response, o.Err)
+	return env().Admin().Must(o.Response, o.Err)
 }
 
 // notObservedUnlessSerialised ends a race spec that saw no 409: a pass
 // when the target declares that it serialises writes, else NOT OBSERVED
 // with the numbers (a short window is no fault).
-func notObservedUnlessSerialised(race *Race, what string) {
+func notObservedUnlessSerialised(race *framework.Race, what string) {
 	GinkgoHelper()
-	if f().Target.SerialisesWrites {
-		Note("race", "the target declares that it serialises writes: a 409 is not required")
+	if env().Target.SerialisesWrites {
+		framework.Note("race", "the target declares that it serialises writes: a 409 is not required")
 		return
 	}
-	NotObserved("%s: %s, and nothing was lost; the target's window between reading and committing may be shorter than the spread (declare serialises_writes: true if it never answers 409)", what, race)
+	framework.NotObserved("%s: %s, and nothing was lost; the target's window between reading and committing may be shorter than the spread (declare serialises_writes: true if it never answers 409)", what, race)
 }
 
-var _ = Describe("Concurrent updates of one user", Label("race", LabelBurst), Serial, func() {
+var _ = Describe("Concurrent updates of one user", Label("race", framework.LabelBurst), Serial, func() {
 	var user string
 	BeforeEach(func() {
-		user = f().User(0).Name
-		f().Clear(user)
+		user = env().User(0).Name
+		env().Clear(user)
 	})
 
-	It("answers racing PUTs with 200 or 409, keeps every acknowledged write whole and leaves no trace of a refused one", Req("UA-CONC-001", "UA-CONC-003"), func() {
+	It("answers racing PUTs with 200 or 409, keeps every acknowledged write whole and leaves no trace of a refused one", framework.Req("UA-CONC-001", "UA-CONC-003"), func() {
 		writers := raceWriters()
-		race := NewRace(writers)
-		DeferCleanup(func() { Note("race", race.String()) })
+		race := framework.NewRace(writers)
+		DeferCleanup(func() { framework.Note("race", race.String()) })
 		for race.More() {
 			n := race.Rounds() + 1
-			f().Clear(user)
-			round := f().Admin().Together(racingWrites(user, writers))
+			env().Clear(user)
+			round := env().Admin().Together(racingWrites(user, writers))
 			race.Record(round, round.Answered(http.StatusConflict) > 0)
-			stored := f().Admin().Get(user).Attrs()
+			stored := env().Admin().Get(user).Attrs()
 			var winners []string
 			for i, o := range round.Outcomes {
 				r := expectAnswered(o)
-				Expect(r).To(HaveStatus(http.StatusOK, http.StatusConflict), "round %d, writer %d", n, i)
+				Expect(r).To(framework.HaveStatus(http.StatusOK, http.StatusConflict), "round %d, writer %d", n, i)
 				a, b := fmt.Sprintf("w%da", i), fmt.Sprintf("w%db", i)
 				if r.Status == http.StatusOK {
 					winners = append(winners, fmt.Sprint(i))
@@ -92,43 +92,43 @@ var _ = Describe("Concurrent updates of one user", Label("race", LabelBurst), Se
 		}
 	})
 
-	It("names the conflict in the 409 text", Req("UA-CONC-002", "UA-ERR-002"), func() {
-		if f().Target.SerialisesWrites {
+	It("names the conflict in the 409 text", framework.Req("UA-CONC-002", "UA-ERR-002"), func() {
+		if env().Target.SerialisesWrites {
 			Skip("the target declares that it serialises writes, so it never answers 409")
 		}
 		writers := raceWriters()
-		race := NewRace(writers)
+		race := framework.NewRace(writers)
 		for race.More() {
-			f().Clear(user)
-			round := f().Admin().Together(racingWrites(user, writers))
+			env().Clear(user)
+			round := env().Admin().Together(racingWrites(user, writers))
 			race.Record(round, round.Answered(http.StatusConflict) > 0)
 			for _, o := range round.Outcomes {
 				expectAnswered(o)
 			}
-			if i := slices.IndexFunc(round.Outcomes, func(o Outcome) bool { return o.Status == http.StatusConflict }); i >= 0 {
-				Note("race", race.String())
+			if i := slices.IndexFunc(round.Outcomes, func(o framework.Outcome) bool { return o.Status == http.StatusConflict }); i >= 0 {
+				framework.Note("race", race.String())
 				expectText(round.Outcomes[i].Response, "Failed to update userMetadata. Concurrent updates not allowed", "update userMetadata failed, concurrent updates not allowed")
 				return
 			}
 		}
-		NotObserved("no 409 to read the text of: %s", race)
+		framework.NotObserved("no 409 to read the text of: %s", race)
 	})
 
-	It("never answers 409 to simultaneous writes to different users", Req("UA-CONC-004"), func() {
-		users := []string{f().User(0).Name, f().User(1).Name, f().User(2).Name}
-		f().Clear(users...)
-		race := NewRace(len(users))
+	It("never answers 409 to simultaneous writes to different users", framework.Req("UA-CONC-004"), func() {
+		users := []string{env().User(0).Name, env().User(1).Name, env().User(2).Name}
+		env().Clear(users...)
+		race := framework.NewRace(len(users))
 		for round := 1; round <= 5; round++ {
-			reqs := make([]Request, len(users))
+			reqs := make([]framework.Request, len(users))
 			for i, u := range users {
-				reqs[i] = Request{Method: http.MethodPut, Path: "/metadata/user/" + u, Body: Form("round", fmt.Sprint(round)), ContentType: "application/x-www-form-urlencoded"}
+				reqs[i] = framework.Request{Method: http.MethodPut, Path: "/metadata/user/" + u, Body: framework.Form("round", fmt.Sprint(round)), ContentType: "application/x-www-form-urlencoded"}
 			}
-			r := f().Admin().Together(reqs)
+			r := env().Admin().Together(reqs)
 			for i, o := range r.Outcomes {
-				Expect(expectAnswered(o)).To(HaveStatus(http.StatusOK), "round %d: the write to %s conflicted with writes to other users", round, users[i])
+				Expect(expectAnswered(o)).To(framework.HaveStatus(http.StatusOK), "round %d: the write to %s conflicted with writes to other users", round, users[i])
 			}
 			race.Record(r, false)
 		}
-		Note("race", race.String())
+		framework.Note("race", race.String())
 	})
 })

@@ -8,39 +8,39 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/attrconform/attrconform/contract/wire"
-	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/framework"
 )
 
 var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial, func() {
 	var user string
 	BeforeEach(func() {
-		user = f().User(0).Name
-		f().Clear(user)
+		user = env().User(0).Name
+		env().Clear(user)
 	})
 
 	// successes calls the five operations as the admin, each as it
 	// succeeds: PUT, GET, batch, capacity, DELETE.
-	successes := func() []*Response {
+	successes := func() []*framework.Response {
 		GinkgoHelper()
-		return []*Response{
-			f().Admin().Put(user, Form("a", "1")),
-			f().Admin().Get(user),
-			f().Admin().Batch([]string{user}, []string{"a"}),
-			f().Admin().Capacity(),
-			f().Admin().Delete(user),
+		return []*framework.Response{
+			env().Admin().Put(user, framework.Form("a", "1")),
+			env().Admin().Get(user),
+			env().Admin().Batch([]string{user}, []string{"a"}),
+			env().Admin().Capacity(),
+			env().Admin().Delete(user),
 		}
 	}
 
-	It("answers every successful operation with 200 exactly and a JSON object body", Req("UA-GEN-002"), func() {
+	It("answers every successful operation with 200 exactly and a JSON object body", framework.Req("UA-GEN-002"), func() {
 		for _, r := range successes() {
-			Expect(r).To(HaveStatus(http.StatusOK))
+			Expect(r).To(framework.HaveStatus(http.StatusOK))
 			Expect(r.Has("data")).To(BeTrue(), "a success body is a JSON object with data: %s", r)
 		}
 	})
 
-	It("carries timestamp (integer Unix milliseconds), duration (integer) and data in every success", Req("UA-GEN-003"), func() {
+	It("carries timestamp (integer Unix milliseconds), duration (integer) and data in every success", framework.Req("UA-GEN-003"), func() {
 		for _, r := range successes() {
-			Expect(r).To(HaveStatus(http.StatusOK))
+			Expect(r).To(framework.HaveStatus(http.StatusOK))
 			Expect(r.Field("timestamp")).To(BeNumerically(">", 1.5e12), "timestamp is Unix milliseconds: %s", r)
 			Expect(r.Field("duration")).To(BeNumerically(">=", 0), "%s", r)
 			Expect(r.Has("data")).To(BeTrue(), "%s", r)
@@ -50,9 +50,9 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("adds the generic envelope members, if at all, with their documented types", Req("UA-GEN-004"), func() {
+	It("adds the generic envelope members, if at all, with their documented types", framework.Req("UA-GEN-004"), func() {
 		for _, r := range successes() {
-			Expect(r).To(HaveStatus(http.StatusOK))
+			Expect(r).To(framework.HaveStatus(http.StatusOK))
 			for _, k := range []string{"action", "organization", "application", "applicationName", "uri", "path"} {
 				if r.Has(k) {
 					Expect(r.Field(k)).To(BeAssignableToTypeOf(""), "%s is a string: %s", k, r)
@@ -67,30 +67,30 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("carries no top-level error member in any success, whoever calls", Req("UA-GEN-005"), func() {
-		var all []*Response
-		for _, u := range f().Target.Users {
+	It("carries no top-level error member in any success, whoever calls", framework.Req("UA-GEN-005"), func() {
+		var all []*framework.Response
+		for _, u := range env().Target.Users {
 			if u.Token != "" {
 				// The batch read is how clients read profiles, with user tokens:
 				// here a user reads its own.
-				Expect(f().Admin().Put(u.Name, Form("a", "1"))).To(HaveStatus(http.StatusOK))
-				DeferCleanup(func() { f().Clear(u.Name) })
-				all = append(all, f().As(u).Batch([]string{u.Name}, []string{"a"}))
+				Expect(env().Admin().Put(u.Name, framework.Form("a", "1"))).To(framework.HaveStatus(http.StatusOK))
+				DeferCleanup(func() { env().Clear(u.Name) })
+				all = append(all, env().As(u).Batch([]string{u.Name}, []string{"a"}))
 				break
 			}
 		}
 		all = append(all, successes()...)
 		for _, r := range all {
-			Expect(r).To(HaveStatus(http.StatusOK))
+			Expect(r).To(framework.HaveStatus(http.StatusOK))
 			Expect(r.Has("error")).To(BeFalse(), "a success carries no error key: %s", r)
 		}
 	})
 
-	It("answers every response, success or error, with a non-empty JSON body and a JSON Content-Type", Req("UA-GEN-006"), func() {
+	It("answers every response, success or error, with a non-empty JSON body and a JSON Content-Type", framework.Req("UA-GEN-006"), func() {
 		all := append(successes(),
-			f().Admin().WithoutToken().Get(user),
-			f().Admin().OffContract("a path outside /metadata/user").Raw(http.MethodGet, "/metadata/nothing-here", "", ""),
-			f().Admin().OffContract("bad batch").BatchBody(`{`, "application/json"),
+			env().Admin().WithoutToken().Get(user),
+			env().Admin().OffContract("a path outside /metadata/user").Raw(http.MethodGet, "/metadata/nothing-here", "", ""),
+			env().Admin().OffContract("bad batch").BatchBody(`{`, "application/json"),
 		)
 		for _, r := range all {
 			Expect(r.Header.Get("Content-Type")).To(HavePrefix("application/json"), "%s", r)
@@ -100,27 +100,27 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("answers every operation on an unknown org or app with 404 organization_application_not_found", Req("UA-GEN-001", "UA-ERR-001"), func() {
-		for _, c := range []Caller{f().Admin().At(f().Target.Org, "nosuchapp-conform"), f().Admin().At("nosuchorg-conform", f().Target.App.Name)} {
+	It("answers every operation on an unknown org or app with 404 organization_application_not_found", framework.Req("UA-GEN-001", "UA-ERR-001"), func() {
+		for _, c := range []framework.Caller{env().Admin().At(env().Target.Org, "nosuchapp-conform"), env().Admin().At("nosuchorg-conform", env().Target.App.Name)} {
 			for _, r := range everyOperation(c, user) {
-				Expect(r).To(HaveStatus(http.StatusNotFound))
+				Expect(r).To(framework.HaveStatus(http.StatusNotFound))
 				Expect(r.Field("error")).To(Equal("organization_application_not_found"), "%s", r)
 			}
 		}
 	})
 
-	It("answers a method the path does not have with 405 and the error envelope", Req("UA-GEN-009"), func() {
-		r := f().Admin().OffContract("an undocumented method").Raw(http.MethodPost, "/metadata/user/"+user, Form("a", "1"), "application/x-www-form-urlencoded")
-		Expect(r).To(HaveStatus(http.StatusMethodNotAllowed))
+	It("answers a method the path does not have with 405 and the error envelope", framework.Req("UA-GEN-009"), func() {
+		r := env().Admin().OffContract("an undocumented method").Raw(http.MethodPost, "/metadata/user/"+user, framework.Form("a", "1"), "application/x-www-form-urlencoded")
+		Expect(r).To(framework.HaveStatus(http.StatusMethodNotAllowed))
 		Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
-		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty())
+		Expect(env().Admin().Get(user).Attrs()).To(BeEmpty())
 	})
 
-	It("answers errors (401, 403, 400) with error_description (or desc), timestamp (Unix milliseconds) and duration", Req("UA-ERR-001"), func() {
-		for _, r := range []*Response{
-			f().Admin().WithoutToken().Get(user),
-			f().Admin().Put(user, Form("k", Value(int(f().Target.UserLimit())+100))),
-			f().Admin().OffContract("bad batch").BatchBody(`{`, "application/json"),
+	It("answers errors (401, 403, 400) with error_description (or desc), timestamp (Unix milliseconds) and duration", framework.Req("UA-ERR-001"), func() {
+		for _, r := range []*framework.Response{
+			env().Admin().WithoutToken().Get(user),
+			env().Admin().Put(user, framework.Form("k", framework.Value(int(env().Target.UserLimit())+100))),
+			env().Admin().OffContract("bad batch").BatchBody(`{`, "application/json"),
 		} {
 			Expect(r.Status).To(BeNumerically(">=", 400), "%s", r)
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
@@ -132,29 +132,29 @@ var _ = Describe("Envelopes, routes and error bodies", Label("envelope"), Serial
 		}
 	})
 
-	It("answers every operation of an app whose user attributes are switched off with 403", Label(LabelExtraApp), Req("UA-ERR-003"), func() {
-		app := f().ExtraApp("disabled")
+	It("answers every operation of an app whose user attributes are switched off with 403", Label(framework.LabelExtraApp), framework.Req("UA-ERR-003"), func() {
+		app := env().ExtraApp("disabled")
 		name := user
 		if len(app.Users) > 0 {
 			name = app.Users[0].Name
 		}
-		for _, r := range everyOperation(f().AdminOf(app), name) {
-			Expect(r).To(HaveStatus(http.StatusForbidden))
-			Expect(r.Text()).To(ContainSubstring(f().Target.Org+"#"+app.Name+" user metadata service not allow"), "%s", r)
+		for _, r := range everyOperation(env().AdminOf(app), name) {
+			Expect(r).To(framework.HaveStatus(http.StatusForbidden))
+			Expect(r.Text()).To(ContainSubstring(env().Target.Org+"#"+app.Name+" user metadata service not allow"), "%s", r)
 		}
 	})
 
-	It("keeps the error envelope when the store fails: 500 on every operation", Label(LabelHooks), Req("UA-ERR-004"), func() {
-		for _, r := range everyOperation(f().Admin().WithFault(wire.FaultStore), user) {
-			Expect(r).To(HaveStatus(http.StatusInternalServerError))
+	It("keeps the error envelope when the store fails: 500 on every operation", Label(framework.LabelHooks), framework.Req("UA-ERR-004"), func() {
+		for _, r := range everyOperation(env().Admin().WithFault(wire.FaultStore), user) {
+			Expect(r).To(framework.HaveStatus(http.StatusInternalServerError))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}
-		Expect(f().Admin().Get(user).Attrs()).To(BeEmpty(), "the failed PUT stored nothing")
+		Expect(env().Admin().Get(user).Attrs()).To(BeEmpty(), "the failed PUT stored nothing")
 	})
 
-	It("keeps the error envelope when overloaded: 503 on every operation", Label(LabelHooks), Req("UA-ERR-004", "UA-RATE-002"), func() {
-		for _, r := range everyOperation(f().Admin().WithFault(wire.FaultOverload), user) {
-			Expect(r).To(HaveStatus(http.StatusServiceUnavailable))
+	It("keeps the error envelope when overloaded: 503 on every operation", Label(framework.LabelHooks), framework.Req("UA-ERR-004", "UA-RATE-002"), func() {
+		for _, r := range everyOperation(env().Admin().WithFault(wire.FaultOverload), user) {
+			Expect(r).To(framework.HaveStatus(http.StatusServiceUnavailable))
 			Expect(r.Text()).NotTo(BeEmpty(), "%s", r)
 		}
 	})

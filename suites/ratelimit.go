@@ -10,39 +10,39 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	. "github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/profile"
 )
 
-var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func() {
-	It("answers requests over the app's budget with 429 and a Retry-After in seconds on every operation, then serves again", Label(LabelExtraApp), Req("UA-RATE-002", "UA-RATE-003", "UA-ERR-002"), func() {
-		app := f().ExtraApp("rate_limited")
+var _ = Describe("Request budget", Label("ratelimit", framework.LabelBurst), Serial, func() {
+	It("answers requests over the app's budget with 429 and a Retry-After in seconds on every operation, then serves again", Label(framework.LabelExtraApp), framework.Req("UA-RATE-002", "UA-RATE-003", "UA-ERR-002"), func() {
+		app := env().ExtraApp("rate_limited")
 		if app.RatePerSecond == 0 || len(app.Users) == 0 {
 			Skip("extra_apps.rate_limited needs rate_per_second and one user")
 		}
-		c := f().AdminOf(app).Unbudgeted()
+		c := env().AdminOf(app).Unbudgeted()
 		user := app.Users[0].Name
 		// Each operation has its own budget: a burst of three seconds' worth,
 		// sent as fast as possible, must meet it. Bounded in count and time.
 		limit := int(3*app.RatePerSecond) + 5
 		deadline := time.Now().Add(20 * time.Second)
 		wait := 0
-		for op := range 5 {
-			var refused *Response
+		for _, op := range operations {
+			var refused *framework.Response
 			for i := 0; i < limit && time.Now().Before(deadline) && refused == nil; i++ {
-				r := everyOperationCall(c, user, op)
-				Expect(r).To(HaveStatus(http.StatusOK, http.StatusTooManyRequests, http.StatusServiceUnavailable))
+				r := op.call(c, user)
+				Expect(r).To(framework.HaveStatus(http.StatusOK, http.StatusTooManyRequests, http.StatusServiceUnavailable))
 				if r.Status != http.StatusOK {
 					refused = r
 				}
 			}
-			Expect(refused).NotTo(BeNil(), "%d requests at full speed to an app allowing %.0f/s were all served (operation %d of 5)", limit, app.RatePerSecond, op+1)
+			Expect(refused).NotTo(BeNil(), "%d %s requests at full speed to an app allowing %.0f/s were all served", limit, op.name, app.RatePerSecond)
 			expectRefusedForRate(refused)
 			seconds, _ := strconv.Atoi(refused.Header.Get("Retry-After"))
 			wait = max(wait, seconds, 1)
 		}
 		time.Sleep(time.Duration(wait) * time.Second)
-		Expect(c.Get(user)).To(HaveStatus(http.StatusOK), "after Retry-After the app is served again")
+		Expect(c.Get(user)).To(framework.HaveStatus(http.StatusOK), "after Retry-After the app is served again")
 	})
 
 	// The main app is judged on read operations only, so that nothing
@@ -50,7 +50,7 @@ var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func(
 	// it as rate_per_second.
 	mainRate := func() float64 {
 		GinkgoHelper()
-		r := f().Target.App.RatePerSecond
+		r := env().Target.App.RatePerSecond
 		if r == 0 {
 			r = 100
 		}
@@ -63,70 +63,70 @@ var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func(
 	Describe("of the main app", Ordered, ContinueOnFailure, func() {
 		// One flood serves the three specs that judge it; whichever runs
 		// first sends it.
-		var flood *Load
-		flooded := func() Load {
+		var flood *framework.Load
+		flooded := func() framework.Load {
 			GinkgoHelper()
 			if flood == nil {
 				rate := mainRate()
 				// More than twice the rate within one second overflows a
 				// token bucket, a sliding window and two fixed windows alike.
-				l := f().Admin().Flood(Request{Method: http.MethodGet, Path: "/metadata/user/" + f().User(0).Name}, 2*int(rate)+1, time.Second)
+				l := env().Admin().Flood(framework.Request{Method: http.MethodGet, Path: "/metadata/user/" + env().User(0).Name}, 2*int(rate)+1, time.Second)
 				flood = &l
 			}
-			Note("flood", fmt.Sprintf("%d GETs in %s", flood.Sent, flood.Elapsed.Round(time.Millisecond)))
+			framework.Note("flood", fmt.Sprintf("%d GETs in %s", flood.Sent, flood.Elapsed.Round(time.Millisecond)))
 			return *flood
 		}
 		// refusal is the flood's refusal, for the specs that judge it; a
 		// spec without one is skipped (UA-RATE-001 says why).
-		refusal := func() *Response {
+		refusal := func() *framework.Response {
 			GinkgoHelper()
 			l := flooded()
 			if l.Status != http.StatusTooManyRequests && l.Status != http.StatusServiceUnavailable {
 				Skip("the flood met no refusal for rate to judge (UA-RATE-001 says why)")
 			}
-			return f().Admin().Must(l.First, l.Err)
+			return env().Admin().Must(l.First, l.Err)
 		}
 
-		It("refuses a flood of more than twice the rate within a second", Req("UA-RATE-001"), func() {
+		It("refuses a flood of more than twice the rate within a second", framework.Req("UA-RATE-001"), func() {
 			rate := mainRate()
 			l := flooded()
 			switch {
 			case l.Status == 0 && l.Err != nil:
-				f().Admin().Must(nil, l.Err)
+				env().Admin().Must(nil, l.Err)
 			case l.Status == 0:
 				if n := 2*int(rate) + 1; l.Sent < n || l.Elapsed >= time.Second {
-					NotObserved("%d GETs in %s were all served, but %d within a second are needed to tell the documented %.0f/s from no limit", l.Sent, l.Elapsed.Round(time.Millisecond), n, rate)
+					framework.NotObserved("%d GETs in %s were all served, but %d within a second are needed to tell the documented %.0f/s from no limit", l.Sent, l.Elapsed.Round(time.Millisecond), n, rate)
 				}
 				Fail(fmt.Sprintf("%d GETs of one user within %s were all answered 200: the main app takes more than the documented %.0f requests/s of one operation", l.Sent, l.Elapsed.Round(time.Millisecond), rate))
 			}
 			Expect(l.Status).To(BeElementOf(http.StatusTooManyRequests, http.StatusServiceUnavailable), "request %d of the flood was answered %d, neither served nor refused for rate: %v", l.Sent, l.Status, l.First)
 		})
 
-		It("answers the requests over the limit with 429 and the documented text", Req("UA-RATE-002"), func() {
+		It("answers the requests over the limit with 429 and the documented text", framework.Req("UA-RATE-002"), func() {
 			r := refusal()
-			f().Saw(profile.RateLimitStatus, statusText(r), r)
+			env().Saw(profile.RateLimitStatus, statusText(r), r)
 			expectText(r, "This request has reached api limit", "reached api limit")
 		})
 
-		It("names in Retry-After the seconds to wait, and serves again after them", Req("UA-RATE-003"), func() {
+		It("names in Retry-After the seconds to wait, and serves again after them", framework.Req("UA-RATE-003"), func() {
 			r := refusal()
 			expectRetryAfter(r)
 			wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
 			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
-			Expect(f().Admin().Get(f().User(0).Name)).To(HaveStatus(http.StatusOK), "after Retry-After the app is served again")
+			Expect(env().Admin().Get(env().User(0).Name)).To(framework.HaveStatus(http.StatusOK), "after Retry-After the app is served again")
 		})
 
-		It("serves two read operations at 95% of their rate each, at the same time, without refusing", Req("UA-RATE-001"), func() {
+		It("serves two read operations at 95% of their rate each, at the same time, without refusing", framework.Req("UA-RATE-001"), func() {
 			rate := mainRate()
-			c := f().Admin()
-			user := f().User(0).Name
+			c := env().Admin()
+			user := env().User(0).Name
 			// Three seconds at 95%, never two requests of one operation closer
 			// than 1/(0.95 rate): more than a limit of half the rate serves even
 			// with a full second's burst, and two operations at once exceed one
 			// budget shared by all operations.
 			pace, d := 0.95*rate, 3*time.Second
-			loads := make([]Load, 2)
-			reqs := []Request{{Method: http.MethodGet, Path: "/metadata/user/" + user}, {Method: http.MethodGet, Path: "/metadata/user/capacity"}}
+			loads := make([]framework.Load, 2)
+			reqs := []framework.Request{{Method: http.MethodGet, Path: "/metadata/user/" + user}, {Method: http.MethodGet, Path: "/metadata/user/capacity"}}
 			// Earlier traffic must leave room: at most 5% of the rate in the
 			// last second, whatever kind of limiter the target runs.
 			for _, r := range reqs {
@@ -142,7 +142,7 @@ var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func(
 			}
 			wg.Wait()
 			for i, l := range loads {
-				Note("paced", fmt.Sprintf("%s %s: %d requests in %s", reqs[i].Method, reqs[i].Path, l.Sent, l.Elapsed.Round(time.Millisecond)))
+				framework.Note("paced", fmt.Sprintf("%s %s: %d requests in %s", reqs[i].Method, reqs[i].Path, l.Sent, l.Elapsed.Round(time.Millisecond)))
 				if l.Err != nil {
 					c.Must(nil, l.Err)
 				}
@@ -150,7 +150,7 @@ var _ = Describe("Request budget", Label("ratelimit", LabelBurst), Serial, func(
 			}
 			for i, l := range loads {
 				if achieved := float64(l.Sent) / l.Elapsed.Seconds(); achieved < 0.7*rate {
-					NotObserved("%s %s was served whole, but only %.0f requests/s could be sent (%d in %s), too few to show the documented %.0f/s", reqs[i].Method, reqs[i].Path, achieved, l.Sent, l.Elapsed.Round(time.Millisecond), rate)
+					framework.NotObserved("%s %s was served whole, but only %.0f requests/s could be sent (%d in %s), too few to show the documented %.0f/s", reqs[i].Method, reqs[i].Path, achieved, l.Sent, l.Elapsed.Round(time.Millisecond), rate)
 				}
 			}
 		})
@@ -163,17 +163,17 @@ const maxJudgedRate = 500
 
 // expectRefusedForRate checks a refusal for rate: 429 (or 503), its text,
 // and a Retry-After in seconds that is a pause, not a ban.
-func expectRefusedForRate(r *Response) {
+func expectRefusedForRate(r *framework.Response) {
 	GinkgoHelper()
-	Expect(r).To(HaveStatus(http.StatusTooManyRequests, http.StatusServiceUnavailable))
-	f().Saw(profile.RateLimitStatus, statusText(r), r)
+	Expect(r).To(framework.HaveStatus(http.StatusTooManyRequests, http.StatusServiceUnavailable))
+	env().Saw(profile.RateLimitStatus, statusText(r), r)
 	expectText(r, "This request has reached api limit", "reached api limit")
 	expectRetryAfter(r)
 }
 
 // expectRetryAfter checks that a refusal for rate carries a Retry-After in
 // seconds that is a pause, not a ban.
-func expectRetryAfter(r *Response) {
+func expectRetryAfter(r *framework.Response) {
 	GinkgoHelper()
 	Expect(r.Header.Get("Retry-After")).NotTo(BeEmpty(), "a refusal for rate carries Retry-After: %s", r)
 	seconds, err := strconv.Atoi(r.Header.Get("Retry-After"))

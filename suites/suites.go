@@ -15,7 +15,9 @@ import (
 	"github.com/attrconform/attrconform/framework"
 )
 
-var f = framework.Current
+// env is the environment of the running specs: the target, its profile
+// and the contract client (framework.Use sets it before they run).
+func env() *framework.Env { return framework.Current() }
 
 // The listed users are emptied before the run, so that no spec depends on
 // what an earlier run left behind, and emptied again (or restored, when the
@@ -25,14 +27,14 @@ var snapshot framework.Snapshot
 
 var _ = BeforeSuite(func() {
 	var err error
-	snapshot, err = f().PrepareUsers()
+	snapshot, err = env().PrepareUsers()
 	if err != nil {
 		framework.HarnessError(err.Error())
 	}
 })
 
 var _ = AfterSuite(func() {
-	leaks, err := f().RestoreUsers(snapshot)
+	leaks, err := env().RestoreUsers(snapshot)
 	if err != nil {
 		framework.HarnessError(err.Error())
 	}
