@@ -18,6 +18,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 const (
@@ -25,8 +26,8 @@ const (
 	// reference image.
 	ImageRepo    = "attrconform-reference"
 	ImageTagName = "dev"
-	// ImageTag is the image Run builds (and reuses while the server binary
-	// is unchanged). Pass it to WithImage to skip the build altogether.
+	// ImageTag is the image Build builds (and reuses while the server binary
+	// is unchanged), the one to pass to Run.
 	ImageTag = ImageRepo + ":" + ImageTagName
 
 	// Label marks every container and image of the reference, so that
@@ -57,10 +58,24 @@ ENTRYPOINT ["/reference", "--listen", ":8080"]
 `
 
 // built memoises the image this process built or found up to date, so that
-// several Runs in one process build the server once.
+// several Builds in one process build the server once.
 var built struct {
 	sync.Mutex
 	tag string
+}
+
+// Build builds ImageTag, FROM scratch around the statically linked
+// reference server, unless the engine already has it for the same server
+// binary, and returns the tag to pass to Run. It needs the go command and
+// the source of this module (a checkout, or the module cache when this
+// module is a dependency). Nothing is pulled.
+func Build(ctx context.Context) (string, error) {
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return "", fmt.Errorf("building image %s: no Docker engine: %w", ImageTag, err)
+	}
+	defer p.Close()
+	return ensureImage(ctx, p)
 }
 
 // ensureImage returns ImageTag, building the image first unless the engine
@@ -128,15 +143,24 @@ func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string,
 	return tag, nil
 }
 
-// imagePresent checks that the engine has tag, so that nothing is ever
-// pulled for WithImage.
-func imagePresent(ctx context.Context, p *testcontainers.DockerProvider, tag string) error {
-	_, err := p.Client().ImageInspect(ctx, tag)
+// refusePull checks that starting req pulls nothing: the engine must have
+// its image, and neither WithAlwaysPull nor a Dockerfile build (whose base
+// image could be pulled) may be asked for.
+func refusePull(ctx context.Context, p *testcontainers.DockerProvider, req *testcontainers.GenericContainerRequest) error {
+	switch {
+	case req.AlwaysPullImage:
+		return errors.New("reference container: images are never pulled: leave out WithAlwaysPull")
+	case req.ShouldBuildImage():
+		return errors.New("reference container: pass Run the tag refcontainer.Build returns instead of a Dockerfile")
+	case req.Image == "":
+		return errors.New("reference container: no image: pass Run the tag refcontainer.Build returns")
+	}
+	_, err := p.Client().ImageInspect(ctx, req.Image)
 	if errdefs.IsNotFound(err) {
-		return fmt.Errorf("WithImage: image %s is not in the Docker engine, and images are never pulled: build it (run without WithImage) or use %s", tag, ImageTag)
+		return fmt.Errorf("reference container: image %s is not in the Docker engine, and images are never pulled: build it with refcontainer.Build (or make image)", req.Image)
 	}
 	if err != nil {
-		return fmt.Errorf("inspecting image %s: %w", tag, err)
+		return fmt.Errorf("reference container: inspecting image %s: %w", req.Image, err)
 	}
 	return nil
 }
@@ -169,7 +193,7 @@ func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
 	}
-	return "", errors.New("the go command is needed to build the reference image and is not on PATH (or pass WithImage)")
+	return "", errors.New("the go command is needed to build the reference image and is not on PATH")
 }
 
 // moduleDir finds the source of this module to build the server from.
@@ -197,7 +221,7 @@ func moduleDir(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("cannot find the source of %s to build the reference image: run from a checkout of it, or pass WithImage", modulePath)
+	return "", fmt.Errorf("cannot find the source of %s to build the reference image: run from a checkout of it", modulePath)
 }
 
 func isModuleRoot(dir string) bool {
