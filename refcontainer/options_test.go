@@ -187,7 +187,7 @@ func TestRunRefusesLocalEngineWithoutSettings(t *testing.T) {
 	unsetEnv(t, "DOCKER_HOST")
 	unsetEnv(t, EnvRyukDisabled)
 	t.Setenv(EnvHostOverride, "127.0.0.1")
-	_, err := Run(context.Background(), ImageTag)
+	_, err := Run(context.Background(), ImageRepo+":any")
 	if err == nil || !strings.Contains(err.Error(), EnvRyukDisabled+" not set") || !strings.Contains(err.Error(), EnvHostOverride) || !strings.Contains(err.Error(), "ApplyLocalDefaults") {
 		t.Errorf("err = %v, want a refusal naming %s and %s and ApplyLocalDefaults", err, EnvRyukDisabled, EnvHostOverride)
 	}
@@ -264,7 +264,7 @@ func TestRefusePull(t *testing.T) {
 		"dockerfile":  testcontainers.WithDockerfile(testcontainers.FromDockerfile{Context: "."}),
 		"no image":    testcontainers.WithImage(""),
 	} {
-		req := testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{Image: ImageTag}}
+		req := testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{Image: ImageRepo + ":any"}}
 		if err := opt.Customize(&req); err != nil {
 			t.Fatal(err)
 		}

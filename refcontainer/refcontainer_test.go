@@ -27,25 +27,26 @@ import (
 	"github.com/attrconform/attrconform/refcontainer"
 )
 
-// envLeaveBehind makes the test binary a run that starts a reference
-// container and is killed before it can terminate it (see TestMain).
+// envLeaveBehind, set to an image tag, makes the test binary a run that
+// starts a reference container of it and is killed before it can
+// terminate it (see TestMain).
 const envLeaveBehind = "REFCONTAINER_TEST_LEAVE_BEHIND"
 
 func TestMain(m *testing.M) {
 	refcontainer.ApplyLocalDefaults()
-	if os.Getenv(envLeaveBehind) == "1" {
-		leaveContainerBehind()
+	if img := os.Getenv(envLeaveBehind); img != "" {
+		leaveContainerBehind(img)
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// leaveContainerBehind starts a container of ImageTag, which the parent
-// built, prints its ID and kills itself.
-func leaveContainerBehind() {
+// leaveContainerBehind starts a container of img, prints its ID and kills
+// itself.
+func leaveContainerBehind(img string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := refcontainer.Run(ctx, refcontainer.ImageTag)
+	c, err := refcontainer.Run(ctx, img)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -191,9 +192,12 @@ func TestRunServesTheBundledFixture(t *testing.T) {
 			}
 		}
 	}
-	img, err := dockerClient(t).ImageInspect(ctx, refcontainer.ImageTag)
+	tag := image(t)
+	img, err := dockerClient(t).ImageInspect(ctx, tag)
 	if err != nil || img.Config == nil || img.Config.Labels[refcontainer.Label] != "true" {
-		t.Errorf("image %s lacks the label %s=true (%v)", refcontainer.ImageTag, refcontainer.Label, err)
+		t.Errorf("image %s lacks the label %s=true (%v)", tag, refcontainer.Label, err)
+	} else if sum := img.Config.Labels["attrconform.reference.binary"]; tag != refcontainer.ImageRepo+":"+sum[:min(12, len(sum))] {
+		t.Errorf("image %s holds the server binary %q: the tag does not name it", tag, sum)
 	}
 
 	id := c.GetContainerID()
@@ -248,9 +252,6 @@ func TestRunWithFixtureProfileAndLimits(t *testing.T) {
 func TestBuildThenRunNeverPulls(t *testing.T) {
 	requireDocker(t)
 	img := image(t)
-	if img != refcontainer.ImageTag {
-		t.Errorf("Build returned %s, want %s", img, refcontainer.ImageTag)
-	}
 	if again, err := refcontainer.Build(context.Background()); err != nil || again != img {
 		t.Errorf("second Build: %s, %v", again, err)
 	}
@@ -329,10 +330,10 @@ func TestRunRefusesHostThatIsNotLoopback(t *testing.T) {
 func TestRemoveLeftovers(t *testing.T) {
 	requireDocker(t)
 	ctx := context.Background()
-	live := run(t) // also builds ImageTag for the killed run
+	live := run(t)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envLeaveBehind+"=1")
+	cmd.Env = append(os.Environ(), envLeaveBehind+"="+image(t))
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
