@@ -3,7 +3,7 @@
 GO ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.15.0
 
-.PHONY: conformance test lint clean
+.PHONY: conformance test lint clean image
 
 conformance:
 	$(GO) run ./runner --report-dir reports
@@ -18,6 +18,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags mutants ./runner
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+
+# Builds the reference image (FROM scratch around reference/cmd/reference;
+# nothing is pulled) and prints its tag and size. Needs a Docker engine.
+image:
+	$(GO) run ./tools/image
 
 # Removes reports and any reference container a killed run left behind.
 clean:
