@@ -4,7 +4,7 @@ GO ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.15.0
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: conformance test lint clean
+.PHONY: conformance test lint clean image
 
 conformance:
 	$(GO) run ./runner --report-dir reports
@@ -21,6 +21,11 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags mutants ./runner
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+
+# Builds the reference image (FROM scratch around reference/cmd/reference;
+# nothing is pulled) and prints its tag and size. Needs a Docker engine.
+image:
+	$(GO) run ./tools/image
 
 # Removes reports and any reference container a killed run left behind.
 clean:

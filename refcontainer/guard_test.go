@@ -19,6 +19,10 @@ func TestReadinessRefusesHostThatIsNotLoopback(t *testing.T) {
 	if err := Available(ctx); err != nil {
 		t.Skipf("skipping: needs a Docker engine (%v); start one with .ci/docker.sh", err)
 	}
+	img, err := Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	precheckDaemonHost = false
 	t.Cleanup(func() { precheckDaemonHost = true })
 	t.Setenv(EnvHostOverride, "192.0.2.1") // TEST-NET-1: never dialled
@@ -39,7 +43,7 @@ func TestReadinessRefusesHostThatIsNotLoopback(t *testing.T) {
 	}
 	before := mine()
 	start := time.Now()
-	_, err = Run(ctx)
+	_, err = Run(ctx, img)
 	if err == nil || !strings.Contains(err.Error(), "not loopback") {
 		t.Fatalf("Run with host 192.0.2.1: err = %v, want a refusal", err)
 	}

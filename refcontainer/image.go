@@ -18,22 +18,24 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 const (
-	// ImageRepo and ImageTagName make ImageTag, the tag of the locally built
-	// reference image.
-	ImageRepo    = "attrconform-reference"
-	ImageTagName = "dev"
-	// ImageTag is the image Run builds (and reuses while the server binary
-	// is unchanged). Pass it to WithImage to skip the build altogether.
-	ImageTag = ImageRepo + ":" + ImageTagName
+	// ImageRepo is the repository of the reference images Build builds. Each
+	// is tagged with the first 12 hex digits of its server binary's SHA-256,
+	// so that checkouts of different versions sharing one engine never
+	// replace the image another is about to run.
+	ImageRepo = "attrconform-reference"
 
 	// Label marks every container and image of the reference, so that
 	// leftovers can be found: docker ps -a --filter label=attrconform.reference=true
 	Label = "attrconform.reference"
 	// labelBinary records the SHA-256 of the server binary inside an image.
 	labelBinary = "attrconform.reference.binary"
+	// labelSource records the module directory the server was built from:
+	// a new build replaces the images of its own source only.
+	labelSource = "attrconform.reference.source"
 	// labelOwner records host:pid of the process that started a container.
 	labelOwner = "attrconform.reference.owner"
 
@@ -57,14 +59,29 @@ ENTRYPOINT ["/reference", "--listen", ":8080"]
 `
 
 // built memoises the image this process built or found up to date, so that
-// several Runs in one process build the server once.
+// several Builds in one process build the server once.
 var built struct {
 	sync.Mutex
 	tag string
 }
 
-// ensureImage returns ImageTag, building the image first unless the engine
-// already has it for the same server binary.
+// Build builds the reference image FROM scratch around the statically
+// linked reference server, unless the engine already has it for the same
+// server binary, and returns its tag (ImageRepo:<binary hash>) to pass to
+// Run. It needs the go command and the source of this module (a checkout,
+// or the module cache when this module is a dependency). Nothing is
+// pulled.
+func Build(ctx context.Context) (string, error) {
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return "", fmt.Errorf("building the reference image: no Docker engine: %w", err)
+	}
+	defer p.Close()
+	return ensureImage(ctx, p)
+}
+
+// ensureImage returns the tag of the image of the current server binary,
+// building the image first unless the engine already has it.
 func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
 	built.Lock()
 	defer built.Unlock()
@@ -74,27 +91,32 @@ func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string,
 		}
 	}
 
+	src, err := moduleDir(ctx)
+	if err != nil {
+		return "", err
+	}
 	dir, err := os.MkdirTemp("", "attrconform-image-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "reference")
-	if err := buildReference(ctx, bin); err != nil {
+	if err := buildReference(ctx, src, bin); err != nil {
 		return "", err
 	}
 	sum, err := fileSHA256(bin)
 	if err != nil {
 		return "", err
 	}
+	tag := ImageRepo + ":" + sum[:12]
 
-	old, err := p.Client().ImageInspect(ctx, ImageTag)
+	have, err := p.Client().ImageInspect(ctx, tag)
 	switch {
-	case err == nil && old.Config != nil && old.Config.Labels[labelBinary] == sum:
-		built.tag = ImageTag // up to date: no build
-		return ImageTag, nil
+	case err == nil && have.Config != nil && have.Config.Labels[labelBinary] == sum:
+		built.tag = tag // up to date: no build
+		return tag, nil
 	case err != nil && !errdefs.IsNotFound(err):
-		return "", fmt.Errorf("inspecting image %s: %w", ImageTag, err)
+		return "", fmt.Errorf("inspecting image %s: %w", tag, err)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
@@ -105,50 +127,68 @@ func ensureImage(ctx context.Context, p *testcontainers.DockerProvider) (string,
 		Context:        dir,
 		Dockerfile:     "Dockerfile",
 		Repo:           ImageRepo,
-		Tag:            ImageTagName,
+		Tag:            sum[:12],
 		KeepImage:      true,
 		BuildLogWriter: &buildLog,
 		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
-			o.Labels = map[string]string{Label: "true", labelBinary: sum}
+			o.Labels = map[string]string{Label: "true", labelBinary: sum, labelSource: src}
 			o.PullParent = false
 		},
 	}}
-	tag, err := p.BuildImage(ctx, req)
-	if err != nil {
-		return "", fmt.Errorf("building image %s: %w\n%s", ImageTag, err, lastLines(buildLog.String(), 20))
+	if _, err := p.BuildImage(ctx, req); err != nil {
+		return "", fmt.Errorf("building image %s: %w\n%s", tag, err, lastLines(buildLog.String(), 20))
 	}
-	// The image the tag pointed at before is now untagged: remove it unless
-	// a container still uses it (then the engine refuses, which is fine).
-	if old.ID != "" {
-		if now, err := p.Client().ImageInspect(ctx, tag); err == nil && now.ID != old.ID {
-			_, _ = p.Client().ImageRemove(ctx, old.ID, client.ImageRemoveOptions{})
-		}
-	}
+	removeReplaced(ctx, p, src, tag)
 	built.tag = tag
 	return tag, nil
 }
 
-// imagePresent checks that the engine has tag, so that nothing is ever
-// pulled for WithImage.
-func imagePresent(ctx context.Context, p *testcontainers.DockerProvider, tag string) error {
-	_, err := p.Client().ImageInspect(ctx, tag)
+// removeReplaced removes the images built before from the same source,
+// which the image tag replaces, unless a container still uses one (then
+// the engine refuses, which is fine). Images of other checkouts are left
+// alone: another run may be about to start one.
+func removeReplaced(ctx context.Context, p *testcontainers.DockerProvider, src, tag string) {
+	now, err := p.Client().ImageInspect(ctx, tag)
+	if err != nil {
+		return
+	}
+	list, err := p.Client().ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("label", labelSource+"="+src)})
+	if err != nil {
+		return
+	}
+	for _, img := range list.Items {
+		if img.ID != now.ID {
+			_, _ = p.Client().ImageRemove(ctx, img.ID, client.ImageRemoveOptions{})
+		}
+	}
+}
+
+// refusePull checks that starting req pulls nothing: the engine must have
+// its image, and neither WithAlwaysPull nor a Dockerfile build (whose base
+// image could be pulled) may be asked for.
+func refusePull(ctx context.Context, p *testcontainers.DockerProvider, req *testcontainers.GenericContainerRequest) error {
+	switch {
+	case req.AlwaysPullImage:
+		return errors.New("reference container: images are never pulled: leave out WithAlwaysPull")
+	case req.ShouldBuildImage():
+		return errors.New("reference container: pass Run the tag refcontainer.Build returns instead of a Dockerfile")
+	case req.Image == "":
+		return errors.New("reference container: no image: pass Run the tag refcontainer.Build returns")
+	}
+	_, err := p.Client().ImageInspect(ctx, req.Image)
 	if errdefs.IsNotFound(err) {
-		return fmt.Errorf("WithImage: image %s is not in the Docker engine, and images are never pulled: build it (run without WithImage) or use %s", tag, ImageTag)
+		return fmt.Errorf("reference container: image %s is not in the Docker engine, and images are never pulled: build it with refcontainer.Build (or make image)", req.Image)
 	}
 	if err != nil {
-		return fmt.Errorf("inspecting image %s: %w", tag, err)
+		return fmt.Errorf("reference container: inspecting image %s: %w", req.Image, err)
 	}
 	return nil
 }
 
 // buildReference builds the statically linked reference server
-// (reference/cmd/reference) for Linux on the host's architecture (the
-// engine is local) into out.
-func buildReference(ctx context.Context, out string) error {
-	dir, err := moduleDir(ctx)
-	if err != nil {
-		return err
-	}
+// (reference/cmd/reference) of the module in dir for Linux on the host's
+// architecture (the engine is local) into out.
+func buildReference(ctx context.Context, dir, out string) error {
 	gobin, err := goTool()
 	if err != nil {
 		return err
@@ -169,7 +209,7 @@ func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
 	}
-	return "", errors.New("the go command is needed to build the reference image and is not on PATH (or pass WithImage)")
+	return "", errors.New("the go command is needed to build the reference image and is not on PATH")
 }
 
 // moduleDir finds the source of this module to build the server from.
@@ -197,7 +237,7 @@ func moduleDir(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("cannot find the source of %s to build the reference image: run from a checkout of it, or pass WithImage", modulePath)
+	return "", fmt.Errorf("cannot find the source of %s to build the reference image: run from a checkout of it", modulePath)
 }
 
 func isModuleRoot(dir string) bool {

@@ -4,20 +4,26 @@ import (
 	"errors"
 	"fmt"
 
-	tclog "github.com/testcontainers/testcontainers-go/log"
+	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/attrconform/attrconform/profile"
 )
 
-// Option configures Run.
+// Option is one of this module's own options. It is a
+// testcontainers.ContainerCustomizer, so that callers mix it with
+// testcontainers-go's customizers in one list; Run reads it to write the
+// tenant the container serves, and its Customize does nothing.
 type Option func(*options) error
+
+var _ testcontainers.ContainerCustomizer = Option(nil)
+
+// Customize does nothing: Run applies the options itself.
+func (Option) Customize(*testcontainers.GenericContainerRequest) error { return nil }
 
 type options struct {
 	profile string
 	fixture string
 	limits  *limits
-	image   string
-	logger  tclog.Logger
 }
 
 type limits struct {
@@ -64,30 +70,6 @@ func WithLimits(userBytes, bodyBytes int64, batchTargets int) Option {
 			return fmt.Errorf("WithLimits: limits must not be negative (got %d, %d, %d)", userBytes, bodyBytes, batchTargets)
 		}
 		o.limits = &limits{userBytes: userBytes, bodyBytes: bodyBytes, batchTargets: batchTargets}
-		return nil
-	}
-}
-
-// WithImage runs an image that is already present in the Docker engine
-// (for example ImageTag, built by an earlier Run) instead of building one.
-// The image must hold the reference server at /reference. It is never pulled: Run
-// fails if the engine does not have it.
-func WithImage(tag string) Option {
-	return func(o *options) error {
-		if tag == "" {
-			return errors.New("WithImage: empty tag")
-		}
-		o.image = tag
-		return nil
-	}
-}
-
-// WithLogger sends testcontainers-go's progress messages to l. By default
-// they are discarded, so that the runner's output stays its own; errors are
-// returned by Run either way.
-func WithLogger(l tclog.Logger) Option {
-	return func(o *options) error {
-		o.logger = l
 		return nil
 	}
 }

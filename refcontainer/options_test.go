@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -169,10 +173,102 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	for name, opt := range map[string]Option{
 		"unknown profile": WithProfile("sloppy"),
 		"negative limit":  WithLimits(-1, 0, 0),
-		"empty image":     WithImage(""),
 		"empty fixture":   WithFixture(""),
 	} {
 		if err := opt(&options{}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Run refuses a local engine without the two settings, naming them, before
+// it does anything else.
+func TestRunRefusesLocalEngineWithoutSettings(t *testing.T) {
+	unsetEnv(t, "DOCKER_HOST")
+	unsetEnv(t, EnvRyukDisabled)
+	t.Setenv(EnvHostOverride, "127.0.0.1")
+	_, err := Run(context.Background(), ImageRepo+":any")
+	if err == nil || !strings.Contains(err.Error(), EnvRyukDisabled+" not set") || !strings.Contains(err.Error(), EnvHostOverride) || !strings.Contains(err.Error(), "ApplyLocalDefaults") {
+		t.Errorf("err = %v, want a refusal naming %s and %s and ApplyLocalDefaults", err, EnvRyukDisabled, EnvHostOverride)
+	}
+}
+
+// The module's options are customizers that change nothing in the request:
+// Run reads them.
+func TestOptionsAreNoOpCustomizers(t *testing.T) {
+	var req testcontainers.GenericContainerRequest
+	for _, opt := range []testcontainers.ContainerCustomizer{WithProfile("legacy"), WithFixture("x.yaml"), WithLimits(1, 2, 3)} {
+		if err := opt.Customize(&req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(req, testcontainers.GenericContainerRequest{}) {
+		t.Errorf("an option changed the request: %+v", req)
+	}
+}
+
+// Whatever the caller's customizers say, loopbackOnly publishes every
+// exposed port on 127.0.0.1 only (after the caller's host config
+// modifier), keeps the labels, and puts the loopback check before the
+// caller's readiness check.
+func TestLoopbackOnlyOverridesTheCallersCustomizers(t *testing.T) {
+	tgt, fixture, err := (&options{}).tenant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	callers := []testcontainers.ContainerCustomizer{
+		testcontainers.WithExposedPorts("9090/tcp", "7000-7001"),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.Privileged = true
+			hc.PortBindings = network.PortMap{network.MustParsePort(containerPort): {{HostPort: "8080"}}}
+		}),
+		testcontainers.WithLabels(map[string]string{Label: "false", "mine": "yes"}),
+		testcontainers.WithWaitStrategy(recordStrategy{&called}),
+	}
+	var req testcontainers.GenericContainerRequest
+	for _, opt := range slices.Concat((&options{}).defaults(tgt, fixture), callers, []testcontainers.ContainerCustomizer{loopbackOnly}) {
+		if err := opt.Customize(&req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var hc container.HostConfig
+	req.HostConfigModifier(&hc)
+	if !hc.Privileged {
+		t.Error("the caller's host config modifier did not run")
+	}
+	want := []string{"7000/tcp", "7001/tcp", "8080/tcp", "9090/tcp"}
+	var got []string
+	for p, bindings := range hc.PortBindings {
+		got = append(got, p.String())
+		if len(bindings) != 1 || bindings[0].HostIP != netip.MustParseAddr("127.0.0.1") || bindings[0].HostPort != "0" {
+			t.Errorf("port %s bound to %+v, want 127.0.0.1:0 only", p, bindings)
+		}
+	}
+	if slices.Sort(got); !slices.Equal(got, want) {
+		t.Errorf("published ports %v, want %v", got, want)
+	}
+	if req.Labels[Label] != "true" || req.Labels[labelOwner] != owner() || req.Labels["mine"] != "yes" {
+		t.Errorf("labels %v", req.Labels)
+	}
+	if err := req.WaitingFor.WaitUntilReady(context.Background(), fakeTarget{t, "192.0.2.1"}); err == nil || called {
+		t.Errorf("readiness with host 192.0.2.1: err = %v, caller's strategy ran: %v; want a refusal first", err, called)
+	}
+}
+
+// Nothing a customizer asks for makes Run pull: these are refused before
+// the engine is asked anything.
+func TestRefusePull(t *testing.T) {
+	for name, opt := range map[string]testcontainers.ContainerCustomizer{
+		"always pull": testcontainers.WithAlwaysPull(),
+		"dockerfile":  testcontainers.WithDockerfile(testcontainers.FromDockerfile{Context: "."}),
+		"no image":    testcontainers.WithImage(""),
+	} {
+		req := testcontainers.GenericContainerRequest{ContainerRequest: testcontainers.ContainerRequest{Image: ImageRepo + ":any"}}
+		if err := opt.Customize(&req); err != nil {
+			t.Fatal(err)
+		}
+		if err := refusePull(context.Background(), nil, &req); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -1,17 +1,20 @@
 // Package refcontainer runs the bundled reference server in a Docker
-// container with testcontainers-go, in the style of a testcontainers-go
-// module:
+// container with testcontainers-go, as a testcontainers-go module does:
 //
-//	c, err := refcontainer.Run(ctx, refcontainer.WithProfile("legacy"))
+//	refcontainer.ApplyLocalDefaults() // once, at the start of the program
+//	img, err := refcontainer.Build(ctx)
 //	if err != nil { ... }
-//	defer c.Terminate(context.Background())
+//	c, err := refcontainer.Run(ctx, img, refcontainer.WithProfile("legacy"))
+//	if err != nil { ... }
+//	defer testcontainers.TerminateContainer(c)
 //	tgt := c.Target() // the fixture tenant, BaseURL = c.URL()
 //
 // The image is built locally FROM scratch around the statically linked
-// reference server (reference/cmd/reference) and nothing else; nothing is ever pulled, not even testcontainers'
-// reaper (Ryuk), so every container must be terminated by its starter. A
-// run that was killed leaves its container behind: RemoveLeftovers (and
-// `go run ./tools/clean`) removes those.
+// reference server (reference/cmd/reference) and nothing else; nothing is
+// ever pulled, not even testcontainers' reaper (Ryuk), so every container
+// must be terminated by its starter. A run that was killed leaves its
+// container behind: RemoveLeftovers (and `go run ./tools/clean`) removes
+// those.
 //
 // All traffic stays on loopback: the container port is published on
 // 127.0.0.1 only, and Run refuses, before any connection to the container
@@ -28,6 +31,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,24 +64,28 @@ const StartupTimeout = 30 * time.Second
 
 // ApplyLocalDefaults sets the two settings testcontainers-go needs on a
 // machine whose Docker engine is local: TESTCONTAINERS_RYUK_DISABLED=true
-// (the reaper image cannot be pulled; this package terminates its own
-// containers) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 (otherwise, on a
-// machine that looks like a container, testcontainers-go reaches published
-// ports through the default gateway instead of loopback). It sets each
-// only when the variable is not set at all, so a user's own value, even an
-// empty one, is kept, and only when DOCKER_HOST is unset or a unix socket:
-// a user with a remote engine needs neither. It returns the names it set.
+// (the reaper image cannot be pulled; this package's callers terminate
+// their own containers) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+// (otherwise, on a machine that looks like a container, testcontainers-go
+// reaches published ports through the default gateway instead of
+// loopback). It sets each only when the variable is not set at all, so a
+// user's own value, even an empty one, is kept, and only when DOCKER_HOST
+// is unset or a unix socket: a user with a remote engine needs neither.
+// It also quiets testcontainers-go's package-level logger (see below). It
+// returns the names it set.
 //
-// testcontainers-go reads its configuration once per process, so this must
-// run before any other use of it; every entry point of this package calls
-// it first.
+// These are process-wide settings, which testcontainers-go reads once per
+// process, so a program (not a library) calls this once, at its start,
+// before any other use of testcontainers-go, this package's Available,
+// Build, Run and RemoveLeftovers included. Run refuses a local engine
+// without them; nothing in this package sets them itself.
 func ApplyLocalDefaults() []string {
 	quietOnce.Do(func() {
 		if tclog.Default() == tcDefaultLogger {
 			tclog.SetDefault(tclog.NewNoopLogger())
 		}
 	})
-	if h := os.Getenv("DOCKER_HOST"); h != "" && !strings.HasPrefix(h, "unix://") {
+	if !localEngine() {
 		return nil
 	}
 	var set []string
@@ -90,11 +98,18 @@ func ApplyLocalDefaults() []string {
 	return set
 }
 
+// localEngine reports whether testcontainers-go uses a local Docker
+// engine: DOCKER_HOST unset or a unix socket.
+func localEngine() bool {
+	h := os.Getenv("DOCKER_HOST")
+	return h == "" || strings.HasPrefix(h, "unix://")
+}
+
 // testcontainers-go prints a banner through its package-level logger when
-// it first connects to the engine. The runner's output is its own, so the
-// first call of ApplyLocalDefaults discards those messages, unless the
-// program installed a logger of its own before (tclog.SetDefault).
-// Messages of Run go to WithLogger's logger either way.
+// it first connects to the engine, and sends a container's progress there
+// unless given testcontainers.WithLogger. The runner's output is its own,
+// so the first call of ApplyLocalDefaults discards those messages, unless
+// the program installed a logger of its own before (tclog.SetDefault).
 var (
 	tcDefaultLogger = tclog.Default()
 	quietOnce       sync.Once
@@ -116,7 +131,6 @@ func IsLoopbackHost(host string) bool {
 // must answer itself: testcontainers-go would otherwise fall back to the
 // default socket, an engine the user did not name.
 func Available(ctx context.Context) error {
-	ApplyLocalDefaults()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -153,39 +167,65 @@ func ping(ctx context.Context) error {
 	return err
 }
 
-// Container is a running reference container.
+// Container is a running reference container: the testcontainers-go
+// container, with the reference's base URL and the tenant it serves.
+// Terminate it when done (testcontainers.TerminateContainer may be called
+// more than once); nothing else will.
 type Container struct {
-	ctr     *testcontainers.DockerContainer
+	testcontainers.Container
 	url     string
 	fixture []byte // the tenant it serves, in target-file form
 	tgt     *target.Target
 }
 
-// Run builds the reference image if needed, starts a container from it and
-// waits until the reference answers on its published loopback port.
-func Run(ctx context.Context, opts ...Option) (*Container, error) {
-	ApplyLocalDefaults()
-	o := options{logger: tclog.NewNoopLogger()}
+// Run starts a container of img, the tag Build returns (it is never
+// pulled: the engine must have it), and waits until the reference answers
+// on its published loopback port. opts mixes this package's options
+// (WithProfile, WithFixture, WithLimits) with testcontainers-go's
+// customizers (testcontainers.WithLogger, WithLabels, ...), applied in
+// order after the module's defaults. Whatever they say, every exposed port
+// is published on 127.0.0.1 only, the container carries Label, and the
+// readiness check refuses a host that is not loopback before it dials.
+// When Run fails, it has terminated any container it started.
+//
+// With a local engine, the program must have set TESTCONTAINERS_RYUK_DISABLED
+// and TESTCONTAINERS_HOST_OVERRIDE (ApplyLocalDefaults); Run refuses otherwise.
+func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
+	if err := checkSettings(); err != nil {
+		return nil, err
+	}
+	var o options
 	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
+		if opt, ok := opt.(Option); ok {
+			if err := opt(&o); err != nil {
+				return nil, err
+			}
 		}
 	}
 	tgt, fixture, err := o.tenant()
 	if err != nil {
 		return nil, err
 	}
+	req := testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{Image: img},
+		Started:          true,
+	}
+	for _, opt := range slices.Concat(o.defaults(tgt, fixture), opts, []testcontainers.ContainerCustomizer{loopbackOnly}) {
+		if err := opt.Customize(&req); err != nil {
+			return nil, fmt.Errorf("reference container: %w", err)
+		}
+	}
 
 	if err := Available(ctx); err != nil {
 		return nil, fmt.Errorf("reference container: %w", err)
 	}
-	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(o.logger))
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
 	if err != nil {
 		return nil, fmt.Errorf("reference container: no Docker engine: %w", err)
 	}
 	defer p.Close()
-	// Refuse before anything is built or started when testcontainers-go
-	// would reach containers through a host that is not loopback.
+	// Refuse before anything is started when testcontainers-go would reach
+	// containers through a host that is not loopback.
 	if precheckDaemonHost {
 		host, err := p.DaemonHost(ctx)
 		if err != nil {
@@ -195,17 +235,45 @@ func Run(ctx context.Context, opts ...Option) (*Container, error) {
 			return nil, err
 		}
 	}
-
-	image := o.image
-	if image != "" {
-		err = imagePresent(ctx, p, image)
-	} else {
-		image, err = ensureImage(ctx, p)
-	}
-	if err != nil {
+	if err := refusePull(ctx, p, &req); err != nil {
 		return nil, err
 	}
 
+	ctr, err := testcontainers.GenericContainer(ctx, req)
+	c := &Container{Container: ctr, fixture: fixture, tgt: tgt}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("reference container: %w", err), c.terminate())
+	}
+	if err := c.resolveURL(ctx); err != nil {
+		return nil, errors.Join(err, c.terminate())
+	}
+	return c, nil
+}
+
+// checkSettings refuses a local engine when the program has not set the
+// two settings testcontainers-go needs for it (see ApplyLocalDefaults):
+// without them it would pull its reaper and dial the default gateway.
+func checkSettings() error {
+	if !localEngine() {
+		return nil
+	}
+	var missing []string
+	for _, name := range []string{EnvRyukDisabled, EnvHostOverride} {
+		if _, ok := os.LookupEnv(name); !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("reference container: %s not set: with a local Docker engine testcontainers-go needs %s=true and %s=127.0.0.1; call refcontainer.ApplyLocalDefaults() once at the start of the program, before any other use of testcontainers-go, or set them in the environment",
+		strings.Join(missing, " and "), EnvRyukDisabled, EnvHostOverride)
+}
+
+// defaults are the module's customizers, applied before the caller's: the
+// reference's command line and tenant file, its port, and the readiness
+// check on its own capacity route (401 without a token).
+func (o *options) defaults(tgt *target.Target, fixture []byte) []testcontainers.ContainerCustomizer {
 	var cmd []string
 	if o.fixture != "" || o.limits != nil {
 		cmd = append(cmd, "--fixture", fixturePath)
@@ -219,35 +287,50 @@ func Run(ctx context.Context, opts ...Option) (*Container, error) {
 		WithForcedIPv4LocalHost().
 		WithPollInterval(50 * time.Millisecond).
 		WithStartupTimeout(StartupTimeout)
-	customizers := []testcontainers.ContainerCustomizer{
-		testcontainers.WithLogger(o.logger),
+	cs := []testcontainers.ContainerCustomizer{
 		testcontainers.WithEntrypoint(entrypoint...),
 		testcontainers.WithCmd(cmd...),
 		testcontainers.WithExposedPorts(containerPort),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = network.PortMap{
-				network.MustParsePort(containerPort): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "0"}},
-			}
-		}),
-		testcontainers.WithLabels(map[string]string{Label: "true", labelOwner: owner()}),
-		testcontainers.WithWaitStrategy(loopbackFirst{ready}),
+		testcontainers.WithWaitStrategy(ready),
 	}
 	if o.fixture != "" || o.limits != nil {
-		customizers = append(customizers, testcontainers.WithFiles(testcontainers.ContainerFile{
+		cs = append(cs, testcontainers.WithFiles(testcontainers.ContainerFile{
 			Reader:            bytes.NewReader(fixture),
 			ContainerFilePath: fixturePath,
 			FileMode:          0o644,
 		}))
 	}
-	ctr, err := testcontainers.Run(ctx, image, customizers...)
-	c := &Container{ctr: ctr, fixture: fixture, tgt: tgt}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("reference container: %w", err), c.terminateQuietly())
+	return cs
+}
+
+// loopbackOnly comes after the caller's customizers, so that none of them
+// can undo the guarantees: every exposed port is published on 127.0.0.1
+// only (after any host config modifier of the caller's), the container
+// carries the labels RemoveLeftovers looks for, and the readiness check,
+// whichever it is, first refuses a host that is not loopback.
+var loopbackOnly testcontainers.CustomizeRequestOption = func(req *testcontainers.GenericContainerRequest) error {
+	bindings := network.PortMap{}
+	for _, spec := range req.ExposedPorts {
+		ports, err := network.ParsePortRange(spec)
+		if err != nil {
+			return fmt.Errorf("exposed port %q: %w", spec, err)
+		}
+		for p := range ports.All() {
+			bindings[p] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "0"}}
+		}
 	}
-	if err := c.resolveURL(ctx); err != nil {
-		return nil, errors.Join(err, c.terminateQuietly())
+	modify := req.HostConfigModifier
+	req.HostConfigModifier = func(hc *container.HostConfig) {
+		if modify != nil {
+			modify(hc)
+		}
+		hc.PortBindings = bindings
 	}
-	return c, nil
+	if err := testcontainers.WithLabels(map[string]string{Label: "true", labelOwner: owner()})(req); err != nil {
+		return err
+	}
+	req.WaitingFor = loopbackFirst{req.WaitingFor}
+	return nil
 }
 
 // precheckDaemonHost is switched off by a test only, to show that the
@@ -258,14 +341,14 @@ var precheckDaemonHost = true
 // is loopback and that every binding of the port is on 127.0.0.1, and
 // builds the base URL from that binding.
 func (c *Container) resolveURL(ctx context.Context) error {
-	host, err := c.ctr.Host(ctx)
+	host, err := c.Host(ctx)
 	if err != nil {
 		return fmt.Errorf("reference container: host: %w", err)
 	}
 	if err := checkLoopback(host); err != nil {
 		return err
 	}
-	info, err := c.ctr.Inspect(ctx)
+	info, err := c.Inspect(ctx)
 	if err != nil {
 		return fmt.Errorf("reference container: inspect: %w", err)
 	}
@@ -306,6 +389,9 @@ func (l loopbackFirst) WaitUntilReady(ctx context.Context, t wait.StrategyTarget
 	if err := checkLoopback(host); err != nil {
 		return err
 	}
+	if l.next == nil { // a customizer of the caller's removed every strategy
+		return nil
+	}
 	return l.next.WaitUntilReady(ctx, t)
 }
 
@@ -319,9 +405,6 @@ func (l loopbackFirst) String() string {
 // URL is the reference's base URL, e.g. http://127.0.0.1:49153.
 func (c *Container) URL() string { return c.url }
 
-// ID is the Docker container ID.
-func (c *Container) ID() string { return c.ctr.GetContainerID() }
-
 // Target is the tenant the container serves, as a target with BaseURL set
 // to URL. Each call returns a fresh copy the caller may change.
 func (c *Container) Target() *target.Target {
@@ -334,28 +417,9 @@ func (c *Container) Target() *target.Target {
 	return t
 }
 
-// Docker is the testcontainers-go container, for inspection.
-func (c *Container) Docker() *testcontainers.DockerContainer { return c.ctr }
-
-// Terminate stops and removes the container. It is safe to call more than
-// once and on a nil Container.
-func (c *Container) Terminate(ctx context.Context) error {
-	if c == nil || c.ctr == nil {
-		return nil
-	}
-	err := c.ctr.Terminate(ctx)
-	if err != nil && strings.Contains(strings.ToLower(err.Error()), "no such container") {
-		err = nil
-	}
-	if err != nil {
-		return fmt.Errorf("reference container %s: terminate: %w", shortID(c.ctr.GetContainerID()), err)
-	}
-	c.ctr = nil
-	return nil
-}
-
-func (c *Container) terminateQuietly() error {
-	if c.ctr == nil {
+// terminate removes a container Run cannot hand over.
+func (c *Container) terminate() error {
+	if c.Container == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -448,7 +512,6 @@ func ownerAlive(label string) bool {
 // containers without an owner label are removed. It returns how many it
 // removed.
 func RemoveLeftovers(ctx context.Context) (int, error) {
-	ApplyLocalDefaults()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("no Docker engine: %w", err)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -25,28 +27,31 @@ import (
 	"github.com/attrconform/attrconform/refcontainer"
 )
 
-// envLeaveBehind makes the test binary a run that starts a reference
-// container and is killed before it can terminate it (see TestMain).
+// envLeaveBehind, set to an image tag, makes the test binary a run that
+// starts a reference container of it and is killed before it can
+// terminate it (see TestMain).
 const envLeaveBehind = "REFCONTAINER_TEST_LEAVE_BEHIND"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envLeaveBehind) == "1" {
-		leaveContainerBehind()
+	refcontainer.ApplyLocalDefaults()
+	if img := os.Getenv(envLeaveBehind); img != "" {
+		leaveContainerBehind(img)
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// leaveContainerBehind starts a container, prints its ID and kills itself.
-func leaveContainerBehind() {
+// leaveContainerBehind starts a container of img, prints its ID and kills
+// itself.
+func leaveContainerBehind(img string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := refcontainer.Run(ctx, refcontainer.WithImage(refcontainer.ImageTag))
+	c, err := refcontainer.Run(ctx, img)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	fmt.Println("CONTAINER", c.ID())
+	fmt.Println("CONTAINER", c.GetContainerID())
 	os.Stdout.Sync()
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
@@ -70,18 +75,41 @@ func requireDocker(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, opts ...refcontainer.Option) *refcontainer.Container {
+var built struct {
+	once sync.Once
+	tag  string
+	err  error
+}
+
+// image builds the reference image once for the test binary.
+func image(t *testing.T) string {
 	t.Helper()
+	built.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		built.tag, built.err = refcontainer.Build(ctx)
+	})
+	if built.err != nil {
+		t.Fatalf("Build: %v", built.err)
+	}
+	return built.tag
+}
+
+// run starts a container of the built image with the test's logger and
+// opts, and terminates it at the end of the test.
+func run(t *testing.T, opts ...testcontainers.ContainerCustomizer) *refcontainer.Container {
+	t.Helper()
+	img := image(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()
-	c, err := refcontainer.Run(ctx, append([]refcontainer.Option{refcontainer.WithLogger(tclog.TestLogger(t))}, opts...)...)
+	c, err := refcontainer.Run(ctx, img, append([]testcontainers.ContainerCustomizer{testcontainers.WithLogger(tclog.TestLogger(t))}, opts...)...)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	t.Logf("container %.12s ready at %s in %v", c.ID(), c.URL(), time.Since(start).Round(time.Millisecond))
+	t.Logf("container %.12s ready at %s in %v", c.GetContainerID(), c.URL(), time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
-		if err := c.Terminate(context.Background()); err != nil {
+		if err := testcontainers.TerminateContainer(c); err != nil {
 			t.Errorf("Terminate: %v", err)
 		}
 	})
@@ -122,7 +150,8 @@ func call(t *testing.T, method, url, token, body string) (int, string) {
 func TestRunServesTheBundledFixture(t *testing.T) {
 	requireDocker(t)
 	ctx := context.Background()
-	c := run(t)
+	// A testcontainers-go customizer mixes with the module's own.
+	c := run(t, testcontainers.WithLabels(map[string]string{"example.caller": "yes"}))
 
 	if !strings.HasPrefix(c.URL(), "http://127.0.0.1:") {
 		t.Errorf("URL %s is not on 127.0.0.1", c.URL())
@@ -139,16 +168,16 @@ func TestRunServesTheBundledFixture(t *testing.T) {
 		t.Errorf("GET capacity without a token: %d, want 401", status)
 	}
 
-	host, err := c.Docker().Host(ctx)
+	host, err := c.Host(ctx)
 	if err != nil || !refcontainer.IsLoopbackHost(host) {
 		t.Errorf("resolved host %q (%v) is not loopback", host, err)
 	}
-	info, err := c.Docker().Inspect(ctx)
+	info, err := c.Inspect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Config.Labels[refcontainer.Label] != "true" {
-		t.Errorf("container labels %v lack %s=true", info.Config.Labels, refcontainer.Label)
+	if info.Config.Labels[refcontainer.Label] != "true" || info.Config.Labels["example.caller"] != "yes" {
+		t.Errorf("container labels %v lack %s=true or the caller's example.caller=yes", info.Config.Labels, refcontainer.Label)
 	}
 	if len(info.NetworkSettings.Ports) == 0 {
 		t.Error("no published ports")
@@ -163,19 +192,22 @@ func TestRunServesTheBundledFixture(t *testing.T) {
 			}
 		}
 	}
-	img, err := dockerClient(t).ImageInspect(ctx, refcontainer.ImageTag)
+	tag := image(t)
+	img, err := dockerClient(t).ImageInspect(ctx, tag)
 	if err != nil || img.Config == nil || img.Config.Labels[refcontainer.Label] != "true" {
-		t.Errorf("image %s lacks the label %s=true (%v)", refcontainer.ImageTag, refcontainer.Label, err)
+		t.Errorf("image %s lacks the label %s=true (%v)", tag, refcontainer.Label, err)
+	} else if sum := img.Config.Labels["attrconform.reference.binary"]; tag != refcontainer.ImageRepo+":"+sum[:min(12, len(sum))] {
+		t.Errorf("image %s holds the server binary %q: the tag does not name it", tag, sum)
 	}
 
-	id := c.ID()
+	id := c.GetContainerID()
 	if err := c.Terminate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dockerClient(t).ContainerInspect(ctx, id, client.ContainerInspectOptions{}); !errdefs.IsNotFound(err) {
 		t.Errorf("container %.12s still there after Terminate (inspect: %v)", id, err)
 	}
-	if err := c.Terminate(ctx); err != nil {
+	if err := testcontainers.TerminateContainer(c); err != nil {
 		t.Errorf("second Terminate: %v", err)
 	}
 }
@@ -215,21 +247,47 @@ func TestRunWithFixtureProfileAndLimits(t *testing.T) {
 	}
 }
 
-func TestWithImageNeverPulls(t *testing.T) {
+// Build finds the image up to date the second time, and Run starts
+// nothing but an image the engine has: it never pulls.
+func TestBuildThenRunNeverPulls(t *testing.T) {
 	requireDocker(t)
-	run(t) // builds ImageTag if needed
-	c := run(t, refcontainer.WithImage(refcontainer.ImageTag))
-	if status, _ := call(t, http.MethodGet, c.URL()+"/acme/chat/metadata/user/capacity", c.Target().AdminToken, ""); status != http.StatusOK {
-		t.Errorf("WithImage container: capacity %d", status)
+	img := image(t)
+	if again, err := refcontainer.Build(context.Background()); err != nil || again != img {
+		t.Errorf("second Build: %s, %v", again, err)
 	}
 
 	start := time.Now()
-	_, err := refcontainer.Run(context.Background(), refcontainer.WithImage(refcontainer.ImageRepo+":no-such-tag"))
+	_, err := refcontainer.Run(context.Background(), refcontainer.ImageRepo+":no-such-tag")
 	if err == nil || !strings.Contains(err.Error(), "never pulled") {
 		t.Errorf("missing image: err = %v, want a refusal that says images are never pulled", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("missing image took %v to refuse", d)
+	}
+}
+
+// A caller's customizer that publishes the port on every interface, or
+// exposes another, is overridden: everything is published on 127.0.0.1.
+func TestCallersCustomizersPublishOnLoopbackOnly(t *testing.T) {
+	requireDocker(t)
+	c := run(t,
+		testcontainers.WithExposedPorts("9090/tcp"),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = network.PortMap{network.MustParsePort("8080/tcp"): {{HostIP: netip.MustParseAddr("0.0.0.0")}}}
+		}))
+	info, err := c.Inspect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.NetworkSettings.Ports) != 2 {
+		t.Errorf("published ports %v, want 8080 and 9090", info.NetworkSettings.Ports)
+	}
+	for port, bindings := range info.NetworkSettings.Ports {
+		for _, b := range bindings {
+			if b.HostIP != netip.MustParseAddr("127.0.0.1") {
+				t.Errorf("port %s published on %v, want 127.0.0.1", port, b.HostIP)
+			}
+		}
 	}
 }
 
@@ -255,9 +313,10 @@ func ownContainers(t *testing.T) int {
 // A host that is not loopback is refused before anything is started.
 func TestRunRefusesHostThatIsNotLoopback(t *testing.T) {
 	requireDocker(t)
+	img := image(t)
 	t.Setenv(refcontainer.EnvHostOverride, "192.0.2.1") // TEST-NET-1: never dialled
 	before := ownContainers(t)
-	_, err := refcontainer.Run(context.Background(), refcontainer.WithImage(refcontainer.ImageTag))
+	_, err := refcontainer.Run(context.Background(), img)
 	if err == nil || !strings.Contains(err.Error(), "not loopback") {
 		t.Fatalf("Run with host 192.0.2.1: err = %v, want a refusal", err)
 	}
@@ -271,10 +330,10 @@ func TestRunRefusesHostThatIsNotLoopback(t *testing.T) {
 func TestRemoveLeftovers(t *testing.T) {
 	requireDocker(t)
 	ctx := context.Background()
-	live := run(t) // also builds ImageTag for the killed run
+	live := run(t)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envLeaveBehind+"=1")
+	cmd.Env = append(os.Environ(), envLeaveBehind+"="+image(t))
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -312,7 +371,7 @@ func TestRemoveLeftovers(t *testing.T) {
 	if _, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); !errdefs.IsNotFound(err) {
 		t.Errorf("the killed run's container %.12s is still there (%v)", id, err)
 	}
-	if info, err := cli.ContainerInspect(ctx, live.ID(), client.ContainerInspectOptions{}); err != nil || !info.Container.State.Running {
+	if info, err := cli.ContainerInspect(ctx, live.GetContainerID(), client.ContainerInspectOptions{}); err != nil || !info.Container.State.Running {
 		t.Errorf("RemoveLeftovers removed the container of this live run (%v)", err)
 	}
 }

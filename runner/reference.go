@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/testcontainers/testcontainers-go"
+
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/refcontainer"
 	"github.com/attrconform/attrconform/target"
@@ -30,6 +32,11 @@ const (
 // caller that handles the signals itself passes false and calls stop.
 func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exitOnSignal bool) (string, func(), error) {
 	custom := o.Defect != nil || o.RaceWindow != 0
+	if mode != refInProcess && !custom {
+		// The runner is the program: it gives testcontainers-go its
+		// process-wide settings before anything reads them.
+		refcontainer.ApplyLocalDefaults()
+	}
 	switch {
 	case custom && mode == refContainer:
 		return "", nil, fmt.Errorf("--mutant and --race-window run the reference in-process; leave out --reference container")
@@ -69,15 +76,19 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	fmt.Println("reference: building the image if needed and starting the container")
-	opts := []refcontainer.Option{refcontainer.WithProfile(t.Profile)}
+	img, err := refcontainer.Build(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("building the reference image: %w", err)
+	}
+	opts := []testcontainers.ContainerCustomizer{refcontainer.WithProfile(t.Profile)}
 	if fixture != "" {
 		opts = append(opts, refcontainer.WithFixture(fixture))
 	}
-	c, err := refcontainer.Run(ctx, opts...)
+	c, err := refcontainer.Run(ctx, img, opts...)
 	if err != nil {
 		return "", nil, fmt.Errorf("starting the reference container: %w", err)
 	}
-	id := c.ID()[:12]
+	id := c.GetContainerID()[:12]
 	// One removal, whoever asks first (the run's end or a signal); a second
 	// caller waits for it to finish.
 	stop := sync.OnceFunc(func() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
+	"github.com/attrconform/attrconform/refcontainer"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -24,6 +25,8 @@ import (
 var runnerBin string
 
 func TestMain(m *testing.M) {
+	// The container tests ask the engine from this process too.
+	refcontainer.ApplyLocalDefaults()
 	dir, err := os.MkdirTemp("", "runner-test")
 	if err != nil {
 		panic(err)

@@ -16,6 +16,8 @@ import (
 )
 
 func main() {
+	refcontainer.ApplyLocalDefaults() // before any use of testcontainers-go
+
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := refcontainer.Available(ctx); err != nil {
