@@ -19,7 +19,10 @@ func TestReadinessRefusesHostThatIsNotLoopback(t *testing.T) {
 	if err := Available(ctx); err != nil {
 		t.Skipf("skipping: needs a Docker engine (%v); start one with .ci/docker.sh", err)
 	}
-	img, err := Build(ctx)
+	// Building may compile the server from scratch on a cold cache.
+	bctx, bcancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer bcancel()
+	img, err := Build(bctx)
 	if err != nil {
 		t.Fatal(err)
 	}

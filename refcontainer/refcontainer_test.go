@@ -84,8 +84,8 @@ var built struct {
 // image builds the reference image once for the test binary.
 func image(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	built.once.Do(func() { // may compile the server from scratch on a cold cache
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		built.tag, built.err = refcontainer.Build(ctx)
 	})

@@ -73,7 +73,8 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 		return where, func() { srv.Close() }, nil
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Building may compile the server from scratch on a cold cache.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	fmt.Println("reference: building the image if needed and starting the container")
 	img, err := refcontainer.Build(ctx)
