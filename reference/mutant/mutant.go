@@ -33,6 +33,10 @@ type Mutant struct {
 	// alternatives, which the default lenient profile accepts, so only a
 	// profile that pins the other alternative can see it.
 	Profile string
+	// Cluster marks a defect that only a deployment of several nodes over
+	// one store can show (cluster.go): a single server with it conforms.
+	// Names leaves these out; ClusterNames lists them.
+	Cluster bool
 	// Apply changes the configuration, and may return a wrapper of the
 	// server's handler.
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
@@ -51,16 +55,23 @@ func register(m Mutant) {
 func Lookup(name string) (Mutant, error) {
 	m, ok := registry[name]
 	if !ok {
-		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(Names(), ", "))
+		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s; of several nodes: %s)", name, strings.Join(Names(), ", "), strings.Join(ClusterNames(), ", "))
 	}
 	return m, nil
 }
 
-// Names lists the registered mutants, sorted.
-func Names() []string {
+// Names lists the registered mutants a single server shows, sorted.
+func Names() []string { return names(false) }
+
+// ClusterNames lists the mutants only several nodes show, sorted.
+func ClusterNames() []string { return names(true) }
+
+func names(cluster bool) []string {
 	var out []string
-	for n := range registry {
-		out = append(out, n)
+	for n, m := range registry {
+		if m.Cluster == cluster {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out
