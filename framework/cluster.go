@@ -127,6 +127,9 @@ const stalePause = 20 * time.Millisecond
 // judges them as it would judge any read.
 func (s *Staleness) Read(c Caller, user string, shows func(map[string]string) bool) map[string]string {
 	GinkgoHelper()
+	if !c.env.Clustered() { // one node: no other node to wait for
+		return c.Get(user).Attrs()
+	}
 	start := time.Now()
 	s.reads++
 	for n := 0; ; n++ {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,4 +239,36 @@ func TestQuorumLossIsAnErrorNotAFailure(t *testing.T) {
 		t.Errorf("no spec ended as ERROR after the quorum was lost\n%s", res.stdout)
 	}
 	t.Logf("%d specs ERROR, none FAIL; %s", errored, lastLine(res.stdout))
+}
+
+// A dry run of a target with nodes sends nothing to any node.
+func TestDryRunSendsNothingToTheNodes(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	hits := 0
+	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		w.WriteHeader(http.StatusTeapot)
+	})
+	a, b := httptest.NewServer(count), httptest.NewServer(count)
+	defer a.Close()
+	defer b.Close()
+	tg, err := bundled.Target()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Nodes = []string{a.URL, b.URL}
+	data, _ := yaml.Marshal(tg)
+	file := filepath.Join(t.TempDir(), "target.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runRunner(t, "--target", file, "--dry-run", "--label-filter", "race || cluster")
+	mu.Lock()
+	defer mu.Unlock()
+	if res.code != 0 || hits != 0 || !strings.Contains(res.stdout, "nothing was sent") {
+		t.Fatalf("exit %d, %d requests reached the nodes\n%s%s", res.code, hits, res.stdout, res.stderr)
+	}
 }

@@ -17,7 +17,7 @@ import (
 // its nodes; the race specs (concurrency.go) spread their writers over
 // the nodes too.
 var _ = Describe("A deployment of several nodes", Label("cluster"), Serial, func() {
-	It("shows a write acknowledged by one node on every other node", Req("UA-GET-001", "UA-CONC-003"), func() {
+	It("shows a write acknowledged by one node on every other node", Req("UA-GET-001"), func() {
 		nodes := f().NeedNodes(2)
 		user := f().User(0).Name
 		f().Clear(user)
