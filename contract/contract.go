@@ -63,8 +63,9 @@ func (c *Contract) findRoute(req *http.Request) (*routers.Route, map[string]stri
 }
 
 // Load parses and validates the contract and binds its routes to baseURL
-// (the target's address replaces the document's servers).
-func Load(data []byte, baseURL string) (*Contract, error) {
+// and to the other base URLs of the same deployment (its nodes): the
+// target's addresses replace the document's servers.
+func Load(data []byte, baseURL string, more ...string) (*Contract, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
@@ -78,6 +79,14 @@ func Load(data []byte, baseURL string) (*Contract, error) {
 		return nil, fmt.Errorf("contract: base URL %q: %w", baseURL, err)
 	}
 	doc.Servers = openapi3.Servers{{URL: baseURL}}
+	for _, u := range more {
+		if u != baseURL {
+			if _, err := url.Parse(u); err != nil {
+				return nil, fmt.Errorf("contract: base URL %q: %w", u, err)
+			}
+			doc.Servers = append(doc.Servers, &openapi3.Server{URL: u})
+		}
+	}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("contract: building routes: %w", err)

@@ -30,6 +30,8 @@ type Caller struct {
 	off       string // why the requests deliberately break the contract
 	noBudget  bool
 	fault     string // the failure to ask a target with fault hooks for
+	base      string // the node the requests go to; empty: the target's base_url (cluster.go)
+	spread    bool   // Together spreads its requests over the nodes (cluster.go)
 }
 
 // Admin calls the main app with its admin (app) token.
@@ -153,7 +155,12 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 		return nil, err
 	}
 	defer cancel()
-	return c.do(req, body)
+	r, err := c.do(req, body)
+	if err == nil && c.noBudget && c.fault == "" && Unavailable(r) {
+		// Outside the budget nothing retries it: not an answer to judge.
+		return r, &UnavailableError{r}
+	}
+	return r, err
 }
 
 // request builds a request of c to path (relative to /{org}/{app}), with
@@ -170,7 +177,7 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 	if c.org != "" {
 		org = c.org
 	}
-	u := strings.TrimSuffix(c.env.Target.BaseURL, "/") + "/" + url.PathEscape(org) + "/" + url.PathEscape(c.app.Name) + path
+	u := strings.TrimSuffix(c.baseURL(), "/") + "/" + url.PathEscape(org) + "/" + url.PathEscape(c.app.Name) + path
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -210,6 +217,9 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 		return nil, err
 	}
 	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Target.Redact}
+	if c.env.Clustered() {
+		r.Node = req.URL.Host
+	}
 	_ = json.Unmarshal(data, &r.obj)
 	remember(r)
 	return r, nil
@@ -249,7 +259,9 @@ type Response struct {
 	Body                    []byte
 	RequestBody             string
 	// Sent is when the request was last written to the connection.
-	Sent   time.Time
+	Sent time.Time
+	// Node is the host that answered, when the target lists several nodes.
+	Node   string
 	obj    map[string]any
 	redact func(string) string
 }
@@ -336,5 +348,9 @@ func (r *Response) rawData() (json.RawMessage, bool) {
 
 // String describes the exchange for failure messages, tokens redacted.
 func (r *Response) String() string {
-	return r.redact(fmt.Sprintf("%s %s as %s -> %d %s", r.Method, r.Path, r.Principal, r.Status, cut(string(r.Body), 400)))
+	on := ""
+	if r.Node != "" {
+		on = " on " + r.Node
+	}
+	return r.redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, cut(string(r.Body), 400)))
 }

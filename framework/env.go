@@ -31,6 +31,9 @@ type Env struct {
 // NewEnv binds the embedded contract to the target and builds the client
 // every spec uses: budget per app and operation -> contract validation -> loopback-only transport.
 func NewEnv(t *target.Target) (*Env, error) {
+	if t.BaseURL == "" && len(t.Nodes) > 0 {
+		t.BaseURL = t.Nodes[0]
+	}
 	if t.BaseURL == "" {
 		return nil, fmt.Errorf("target: base_url is empty")
 	}
@@ -38,7 +41,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := contract.Load(attrconform.Contract, t.BaseURL)
+	c, err := contract.Load(attrconform.Contract, t.BaseURL, t.NodeURLs()...)
 	if err != nil {
 		return nil, err
 	}

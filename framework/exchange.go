@@ -16,6 +16,7 @@ const ReportEntryExchange = "exchange"
 type Exchange struct {
 	Method       string `json:"method"`
 	Path         string `json:"path"`
+	Node         string `json:"node,omitempty"` // the host that answered, when the target lists several nodes
 	Principal    string `json:"principal"`
 	RequestBody  string `json:"request_body,omitempty"`
 	Status       int    `json:"status"`
@@ -24,7 +25,11 @@ type Exchange struct {
 }
 
 func (x Exchange) String() string {
-	return fmt.Sprintf("%s %s as %s -> %d %s", x.Method, x.Path, x.Principal, x.Status, x.ResponseBody)
+	on := ""
+	if x.Node != "" {
+		on = " on " + x.Node
+	}
+	return fmt.Sprintf("%s %s%s as %s -> %d %s", x.Method, x.Path, on, x.Principal, x.Status, x.ResponseBody)
 }
 
 var last struct {
@@ -34,7 +39,7 @@ var last struct {
 
 func remember(r *Response) {
 	x := &Exchange{
-		Method: r.Method, Path: r.Path, Principal: r.Principal,
+		Method: r.Method, Path: r.Path, Node: r.Node, Principal: r.Principal,
 		RequestBody: r.redact(cut(r.RequestBody, 300)), Status: r.Status,
 		ContentType: r.Header.Get("Content-Type"), ResponseBody: r.redact(cut(string(r.Body), 600)),
 	}

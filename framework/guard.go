@@ -92,7 +92,8 @@ func (e *Env) Touched() (listed map[string][]string, generated int) {
 	return listed, generated
 }
 
-// Preflight checks, before any spec runs, that the target answers, that
+// Preflight checks, before any spec runs, that the target (and each of its
+// nodes) answers, that
 // its admin token is accepted, that the listed users exist and that their
 // tokens are accepted. Its error is one line saying what to fix.
 func (e *Env) Preflight() error {
@@ -108,6 +109,15 @@ func (e *Env) Preflight() error {
 		return fmt.Errorf("preflight: the target knows no org %q with app %q (404 %s); check org and app", e.Target.Org, e.Target.App.Name, r.Text())
 	case r.Status != http.StatusOK:
 		return fmt.Errorf("preflight: reading capacity with admin_token answered %d %s", r.Status, r.Text())
+	}
+	for i, node := range e.Target.Nodes {
+		r, err := admin.On(i).Send(http.MethodGet, "/metadata/user/capacity", "", "")
+		switch {
+		case err != nil:
+			return fmt.Errorf("preflight: nodes[%d] %s does not answer as the API: %s", i, node, e.Target.Redact(oneLine(err)))
+		case r.Status != http.StatusOK:
+			return fmt.Errorf("preflight: nodes[%d] %s: reading capacity with admin_token answered %d %s; every node must serve the same org and app", i, node, r.Status, r.Text())
+		}
 	}
 	for i, u := range e.Target.Users {
 		if err := e.userExists(admin, u.Name); err != nil {

@@ -64,7 +64,7 @@ func (c Caller) Together(reqs []Request) Round {
 	c.warm(reqs)
 	built := make([]*http.Request, len(reqs))
 	for i, r := range reqs {
-		req, cancel, err := c.request(r.Method, r.Path, r.Body, r.ContentType)
+		req, cancel, err := c.forRequest(i).request(r.Method, r.Path, r.Body, r.ContentType)
 		if err != nil {
 			return failedRound(len(reqs), err)
 		}
@@ -93,7 +93,7 @@ func (c Caller) Together(reqs []Request) Round {
 		go func() {
 			defer wg.Done()
 			<-start
-			out[i].Response, out[i].Err = c.do(built[i], reqs[i].Body)
+			out[i].Response, out[i].Err = c.forRequest(i).do(built[i], reqs[i].Body)
 		}()
 	}
 	close(start)
@@ -117,11 +117,11 @@ func (r Round) Answered(status int) int {
 // dialling; kept-alive connections then carry the round.
 func (c Caller) warm(reqs []Request) {
 	var wg sync.WaitGroup
-	for _, r := range reqs {
+	for i, r := range reqs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Send(http.MethodGet, r.Path, "", "")
+			c.forRequest(i).Send(http.MethodGet, r.Path, "", "")
 		}()
 	}
 	wg.Wait()

@@ -24,6 +24,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -94,6 +95,7 @@ func (s *Server) restoreAccounts() error {
 		return nil
 	}
 	s.accounts = kept
+	s.shared, _ = kept.(store.SharedAccounts)
 	for key, a := range s.apps {
 		stored, err := kept.LoadAccounts(key)
 		if err != nil {
@@ -244,6 +246,11 @@ func (s *Server) token(r *http.Request) (*tokenAnswer, *apiError) {
 		p = principal{app: a}
 	case "password":
 		user := target.FoldName(req.Username)
+		if target.ValidUsername(req.Username) {
+			if _, e := s.hasUser(a, user); e != nil {
+				return nil, e
+			}
+		}
 		s.mu.RLock()
 		l, found := a.logins[user]
 		s.mu.RUnlock()
@@ -263,9 +270,10 @@ func (s *Server) token(r *http.Request) (*tokenAnswer, *apiError) {
 			return nil, e
 		}
 		user := target.FoldName(req.Username)
-		s.mu.RLock()
-		exists := a.users[user]
-		s.mu.RUnlock()
+		exists, e := s.hasUser(a, user)
+		if e != nil {
+			return nil, e
+		}
 		if !exists {
 			if !req.AutoCreateUser {
 				return nil, errInvalidGrant(http.StatusNotFound, "user not found")
@@ -476,7 +484,9 @@ func (s *Server) registerUsers(a *app, regs []registration) ([]userEntity, *apiE
 		records = append(records, store.Account{Name: user, Salt: l.salt, Hash: l.hash, Created: now.UnixMilli()})
 	}
 	if s.accounts != nil {
-		if err := s.accounts.AddAccounts(a.key(), records); err != nil {
+		if err := s.accounts.AddAccounts(a.key(), records); errors.Is(err, store.ErrAccountExists) {
+			return nil, errDuplicate(a, s.takenName(a, regs, records))
+		} else if err != nil {
 			return nil, s.storeFailed(err)
 		}
 	}

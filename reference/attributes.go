@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"mime"
 	"net/http"
@@ -37,8 +36,15 @@ func (s *Server) setAttributes(c *call, username string) result {
 		// Also for users without an account: an ordinary user learns nothing (UA-AUTH-005).
 		return fail(s.texts.errNotThisUser())
 	}
-	if !target.ValidUsername(username) || !c.app.users[user] && s.choice(profile.PutUnknownUserAsAdmin) == "404" {
+	if !target.ValidUsername(username) {
 		return fail(s.texts.errUserNotFound())
+	}
+	if s.choice(profile.PutUnknownUserAsAdmin) == "404" {
+		if has, e := s.hasUser(c.app, user); e != nil {
+			return fail(e)
+		} else if !has {
+			return fail(s.texts.errUserNotFound())
+		}
 	}
 	ct := c.r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
@@ -162,7 +168,14 @@ func (s *Server) getAttributes(c *call, username string) result {
 	if !c.admin() && !c.isUser(user) && s.choice(profile.UserTokenGetOtherUser) == "401" {
 		return fail(s.texts.errNotThisUser())
 	}
-	if !c.app.users[user] || !target.ValidUsername(username) {
+	has := false
+	if target.ValidUsername(username) {
+		var e *apiError
+		if has, e = s.hasUser(c.app, user); e != nil {
+			return fail(e)
+		}
+	}
+	if !has {
 		if s.choice(profile.GetUnknownUser) == "404" {
 			return result{status: http.StatusNotFound, data: map[string]string{}}
 		}
@@ -251,7 +264,15 @@ func (s *Server) batchGet(c *call) result {
 			continue
 		}
 		found := map[string]string{}
-		if user := target.FoldName(name); target.ValidUsername(name) && c.app.users[user] {
+		user := target.FoldName(name)
+		has := false
+		if target.ValidUsername(name) {
+			var e *apiError
+			if has, e = s.hasUser(c.app, user); e != nil {
+				return fail(e)
+			}
+		}
+		if has {
 			e, err := s.cfg.Store.Load(c.app.key(), user)
 			if err != nil {
 				return fail(s.storeFailed(err))
@@ -277,11 +298,6 @@ func pick(attrs map[string]string, names []string) map[string]string {
 		}
 	}
 	return out
-}
-
-func (s *Server) storeFailed(err error) *apiError {
-	log.Printf("reference: store: %v", err)
-	return errInternal()
 }
 
 func (a *app) key() string { return a.org + "/" + a.Name }

@@ -32,8 +32,9 @@ type Server struct {
 	// endpoints (accounts.go) change while requests read them.
 	mu       sync.RWMutex
 	tokens   map[string]principal
-	register sync.Mutex     // one registration at a time (accounts.go)
-	accounts store.Accounts // where created accounts and tokens persist; nil: nowhere
+	register sync.Mutex           // one registration at a time (accounts.go)
+	accounts store.Accounts       // where created accounts and tokens persist; nil: nowhere
+	shared   store.SharedAccounts // accounts, when other servers share the store (shared.go)
 	started  time.Time
 }
 
@@ -304,6 +305,12 @@ func (s *Server) authenticate(r *http.Request, a *app) (principal, *apiError) {
 	s.mu.RLock()
 	p, found := s.tokens[token]
 	s.mu.RUnlock()
+	if !found {
+		var e *apiError
+		if p, found, e = s.lookupToken(token); e != nil {
+			return principal{}, e
+		}
+	}
 	if !found || p.app != a {
 		return principal{}, errUnknownToken()
 	}

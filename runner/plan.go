@@ -30,6 +30,12 @@ func dryRun(t *target.Target, o options) int {
 	}
 	defer srv.Close()
 	sim.BaseURL = srv.URL
+	// The nodes of a deployment are simulated by the same local reference:
+	// the plan spreads over them as the run would, and nothing leaves.
+	sim.Nodes = nil
+	for range t.Nodes {
+		sim.Nodes = append(sim.Nodes, srv.URL)
+	}
 	env, err := framework.NewEnv(&sim)
 	if err != nil {
 		return usageError("%v", err)

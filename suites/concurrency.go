@@ -22,6 +22,17 @@ func racingWrites(user string, writers int) []framework.Request {
 	return reqs
 }
 
+// showsWriters reports whether attrs hold the keys of every acknowledged
+// writer of a round (what a node that is not behind shows).
+func showsWriters(attrs map[string]string, acked []bool) bool {
+	for i, ok := range acked {
+		if ok && (attrs[fmt.Sprintf("w%da", i)] != fmt.Sprint(i) || attrs[fmt.Sprintf("w%db", i)] != fmt.Sprint(i)) {
+			return false
+		}
+	}
+	return true
+}
+
 // raceWriters is how many writers a round has: RaceWriters, or fewer when
 // the target's request budget cannot let that many leave at once.
 func raceWriters() int {
@@ -62,25 +73,38 @@ var _ = Describe("Concurrent updates of one user", Label("race", framework.Label
 	It("answers racing PUTs with 200 or 409, keeps every acknowledged write whole and leaves no trace of a refused one", framework.Req("UA-CONC-001", "UA-CONC-003"), func() {
 		writers := raceWriters()
 		race := framework.NewRace(writers)
-		DeferCleanup(func() { framework.Note("race", race.String()) })
+		stale := &framework.Staleness{}
+		DeferCleanup(func() {
+			framework.Note("race", race.String())
+			if env().Clustered() {
+				framework.Note("staleness", stale.String())
+			}
+		})
 		for race.More() {
 			n := race.Rounds() + 1
 			env().Clear(user)
-			round := env().Admin().Together(racingWrites(user, writers))
+			// The writers are spread over the target's nodes, and the round is
+			// read back on the nodes in turn.
+			round := env().Admin().Spread().Together(racingWrites(user, writers))
 			race.Record(round, round.Answered(http.StatusConflict) > 0)
-			stored := env().Admin().Get(user).Attrs()
-			var winners []string
+			acked := make([]bool, len(round.Outcomes))
 			for i, o := range round.Outcomes {
 				r := expectAnswered(o)
 				Expect(r).To(framework.HaveStatus(http.StatusOK, http.StatusConflict), "round %d, writer %d", n, i)
+				acked[i] = r.Status == http.StatusOK
+			}
+			reader := env().Admin().On(n)
+			stored := stale.Read(reader, user, func(attrs map[string]string) bool { return showsWriters(attrs, acked) })
+			var winners []string
+			for i, o := range round.Outcomes {
 				a, b := fmt.Sprintf("w%da", i), fmt.Sprintf("w%db", i)
-				if r.Status == http.StatusOK {
+				if acked[i] {
 					winners = append(winners, fmt.Sprint(i))
-					Expect(stored).To(HaveKeyWithValue(a, fmt.Sprint(i)), "round %d: lost update: writer %d was acknowledged with 200 but its keys are gone", n, i)
-					Expect(stored).To(HaveKeyWithValue(b, fmt.Sprint(i)), "round %d: lost update: writer %d was acknowledged with 200 but its keys are gone", n, i)
+					Expect(stored).To(HaveKeyWithValue(a, fmt.Sprint(i)), "round %d: lost update: writer %d was acknowledged with 200 (%s) but its keys are gone from the read on %s", n, i, o.Response, reader.Node())
+					Expect(stored).To(HaveKeyWithValue(b, fmt.Sprint(i)), "round %d: lost update: writer %d was acknowledged with 200 (%s) but its keys are gone from the read on %s", n, i, o.Response, reader.Node())
 				} else {
-					Expect(stored).NotTo(HaveKey(a), "round %d: torn write: writer %d got 409 but left %s behind", n, i, a)
-					Expect(stored).NotTo(HaveKey(b), "round %d: torn write: writer %d got 409 but left %s behind", n, i, b)
+					Expect(stored).NotTo(HaveKey(a), "round %d: torn write: writer %d got 409 (%s) but left %s behind (read on %s)", n, i, o.Response, a, reader.Node())
+					Expect(stored).NotTo(HaveKey(b), "round %d: torn write: writer %d got 409 (%s) but left %s behind (read on %s)", n, i, o.Response, b, reader.Node())
 				}
 			}
 			Expect(winners).NotTo(BeEmpty(), "round %d: every writer got 409; at least one must succeed", n)
@@ -100,7 +124,7 @@ var _ = Describe("Concurrent updates of one user", Label("race", framework.Label
 		race := framework.NewRace(writers)
 		for race.More() {
 			env().Clear(user)
-			round := env().Admin().Together(racingWrites(user, writers))
+			round := env().Admin().Spread().Together(racingWrites(user, writers))
 			race.Record(round, round.Answered(http.StatusConflict) > 0)
 			for _, o := range round.Outcomes {
 				expectAnswered(o)
@@ -123,7 +147,7 @@ var _ = Describe("Concurrent updates of one user", Label("race", framework.Label
 			for i, u := range users {
 				reqs[i] = framework.Request{Method: http.MethodPut, Path: "/metadata/user/" + u, Body: framework.Form("round", fmt.Sprint(round)), ContentType: "application/x-www-form-urlencoded"}
 			}
-			r := env().Admin().Together(reqs)
+			r := env().Admin().Spread().Together(reqs)
 			for i, o := range r.Outcomes {
 				Expect(expectAnswered(o)).To(framework.HaveStatus(http.StatusOK), "round %d: the write to %s conflicted with writes to other users", round, users[i])
 			}

@@ -53,7 +53,11 @@ type ExtraApps struct {
 // Target is a parsed and validated target file.
 type Target struct {
 	BaseURL string `json:"base_url,omitempty"`
-	Org     string `json:"org"`
+	// Nodes are the base URLs of the nodes of one deployment (several API
+	// servers over one store), beside base_url (a balancer in front of
+	// them) or instead of it: then base_url is the first node.
+	Nodes []string `json:"nodes,omitempty"`
+	Org   string   `json:"org"`
 	App
 	Profile          string            `json:"profile,omitempty"`
 	Knobs            map[string]string `json:"knobs,omitempty"`
@@ -104,13 +108,16 @@ func Load(path string) (*Target, error) {
 func Parse(data []byte, env func(string) (string, bool)) (*Target, error) {
 	var t Target
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("%w (known fields: base_url, org, app, admin_token, client_id, client_secret, users (name, token, password), profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
+		return nil, fmt.Errorf("%w (known fields: base_url, nodes, org, app, admin_token, client_id, client_secret, users (name, token, password), profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
 	}
 	if err := t.expand(env); err != nil {
 		return nil, err
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err
+	}
+	if t.BaseURL == "" && len(t.Nodes) > 0 {
+		t.BaseURL = t.Nodes[0]
 	}
 	return &t, nil
 }
@@ -130,6 +137,9 @@ func (t *Target) expand(env func(string) (string, bool)) error {
 		})
 	}
 	sub("base_url", &t.BaseURL)
+	for i := range t.Nodes {
+		sub(fmt.Sprintf("nodes[%d]", i), &t.Nodes[i])
+	}
 	sub("org", &t.Org)
 	for k, v := range t.Knobs {
 		sub("knobs."+k, &v)
@@ -206,11 +216,19 @@ const MinUsers = 3
 func (t *Target) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if t.BaseURL != "" {
-		u, err := url.Parse(t.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("base_url: %q is not an http(s) URL such as http://127.0.0.1:8080", t.BaseURL)
+	if t.BaseURL != "" && !httpURL(t.BaseURL) {
+		bad("base_url: %q is not an http(s) URL such as http://127.0.0.1:8080", t.BaseURL)
+	}
+	nodes := map[string]int{}
+	for i, n := range t.Nodes {
+		key := strings.TrimSuffix(n, "/")
+		switch j, dup := nodes[key]; {
+		case !httpURL(n):
+			bad("nodes[%d]: %q is not an http(s) URL such as http://127.0.0.1:8081", i, n)
+		case dup:
+			bad("nodes[%d]: %q is nodes[%d] again; list each node once", i, n, j)
 		}
+		nodes[key] = i
 	}
 	if t.Org == "" {
 		bad("org: missing; give the org name of the paths /{org}/{app}/metadata/user/...")
@@ -272,6 +290,20 @@ func (t *Target) Validate() error {
 		bad("profile/knobs: %v", err)
 	}
 	return errors.Join(errs...)
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// NodeURLs are the base URLs of the deployment's nodes: nodes, or base_url
+// alone when the target lists no nodes.
+func (t *Target) NodeURLs() []string {
+	if len(t.Nodes) > 0 {
+		return t.Nodes
+	}
+	return []string{t.BaseURL}
 }
 
 // ResolveProfile is the profile the target names, with its knob overrides.

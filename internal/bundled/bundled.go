@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/reference/store"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	// and committing: 0 keeps the default, reference.NoRaceWindow commits
 	// at once.
 	RaceWindow time.Duration
+	// Store holds the data; default a new in-memory store. Close closes it.
+	Store store.Store
 }
 
 // Start serves t's tenant.
@@ -52,6 +55,7 @@ func Start(t *target.Target, o Options) (*Server, error) {
 		return nil, err
 	}
 	cfg.RaceWindow = o.RaceWindow
+	cfg.Store = o.Store
 	var wrap func(http.Handler) http.Handler
 	if o.Defect != nil {
 		wrap = o.Defect.Apply(&cfg)

@@ -44,6 +44,10 @@ type Mutant struct {
 	// --fixture): the defect must be seen against a target like it, e.g.
 	// one that lists no more than the three users the suite needs.
 	Fixture string
+	// Cluster marks a defect that only a deployment of several nodes over
+	// one store can show (cluster.go): a single server with it conforms.
+	// Names leaves these out; ClusterNames lists them.
+	Cluster bool
 	// Apply changes the configuration, and may return a wrapper of the
 	// server's handler.
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler
@@ -72,7 +76,7 @@ func register(m Mutant) {
 func Lookup(name string) (Mutant, error) {
 	m, ok := registry[name]
 	if !ok {
-		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(Names(), ", "))
+		return Mutant{}, fmt.Errorf("unknown mutant %q (known: %s; of several nodes: %s)", name, strings.Join(Names(), ", "), strings.Join(ClusterNames(), ", "))
 	}
 	return m, nil
 }
@@ -87,11 +91,18 @@ func Defect(name string) (*bundled.Defect, error) {
 	return &bundled.Defect{Name: m.Name, Apply: m.Apply}, nil
 }
 
-// Names lists the registered mutants, sorted.
-func Names() []string {
+// Names lists the registered mutants a single server shows, sorted.
+func Names() []string { return names(false) }
+
+// ClusterNames lists the mutants only several nodes show, sorted.
+func ClusterNames() []string { return names(true) }
+
+func names(cluster bool) []string {
 	var out []string
-	for n := range registry {
-		out = append(out, n)
+	for n, m := range registry {
+		if m.Cluster == cluster {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -11,20 +11,6 @@ import (
 	"time"
 )
 
-// stores runs f against the in-memory store and a bolt store: both keep
-// the same guarantees.
-func stores(t *testing.T, f func(t *testing.T, s Store)) {
-	t.Run("memory", func(t *testing.T) { f(t, NewMemory()) })
-	t.Run("bolt", func(t *testing.T) {
-		b, err := OpenBolt(filepath.Join(t.TempDir(), "db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		f(t, b)
-	})
-}
-
 func mustLoad(t *testing.T, s Store, app, user string) Entry {
 	t.Helper()
 	e, err := s.Load(app, user)

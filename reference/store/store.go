@@ -12,6 +12,15 @@ var ErrConflict = errors.New("store: version conflict")
 // ErrQuota means the write would push the app's total over its quota.
 var ErrQuota = errors.New("store: app quota exceeded")
 
+// ErrUnavailable wraps the error of a store that could not reach its data
+// in time (a shared store that lost its quorum): the operation may be
+// tried again later. The server answers 503.
+var ErrUnavailable = errors.New("store: unavailable")
+
+// ErrAccountExists means an account to add exists already (a shared store
+// where another server registered the name first); nothing was added.
+var ErrAccountExists = errors.New("store: account exists")
+
 // Entry is one user's attributes. Version grows with every committed write
 // or delete; a user never written has version 0.
 type Entry struct {

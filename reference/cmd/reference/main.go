@@ -30,6 +30,7 @@ import (
 const (
 	storeMemory = "memory"
 	storeBolt   = "bolt"
+	storeEtcd   = "etcd"
 )
 
 // serve runs the reference as a local emulator until interrupted. On
@@ -42,8 +43,9 @@ func serve(args []string) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; 127.0.0.1:0 picks a free loopback port (an address beyond loopback exposes the emulator and its fixture tokens to the network)")
 	fixture := fs.String("fixture", "", "tenant file (target-file format: org, app, tokens, users, limits, extra_apps; optional client_id/client_secret per app and password per user for the token endpoint); default the bundled fixtures/reference.yaml")
 	profileName := fs.String("profile", "", "profile to follow: current (default) or legacy")
-	storeKind := fs.String("store", storeMemory, "where attributes live: memory (gone at exit) or bolt (the file named by --data: attributes, versions, capacity, registered users and issued tokens survive restarts and kill -9)")
+	storeKind := fs.String("store", storeMemory, "where attributes live: memory (gone at exit), bolt (the file named by --data: attributes, versions, capacity, registered users and issued tokens survive restarts and kill -9) or etcd (the cluster named by --etcd-endpoints: any number of servers over it behave as one)")
 	dataPath := fs.String("data", "", "data file of --store bolt, created if missing")
+	etcd := etcdFlags(fs)
 	raceWindow := fs.Duration("race-window", reference.DefaultRaceWindow, "pause between reading a user's version and committing a PUT; 0 commits at once, as a fast database would (concurrent writers then collide less often)")
 	faultHooks := fs.Bool("fault-hooks", false, "answer 500/503 when a request asks with the X-Conformance-Fault header (default: the fixture's fault_hooks, true for the bundled fixture)")
 	if err := fs.Parse(args); err != nil {
@@ -79,11 +81,24 @@ func serve(args []string) int {
 	}
 	cfg.RaceWindow = reference.RaceWindowOf(*raceWindow)
 	where := "in memory"
+	if msg := etcd.misused(fs, *storeKind); msg != "" {
+		return usageError("%s", msg)
+	}
 	switch *storeKind {
 	case storeMemory:
 		if *dataPath != "" {
 			return usageError("--data is the file of --store bolt; add --store bolt or leave out --data")
 		}
+	case storeEtcd:
+		if *dataPath != "" {
+			return usageError("--data is the file of --store bolt; --store etcd keeps its data in the cluster")
+		}
+		st, desc, err := etcd.open()
+		if err != nil {
+			return usageError("%v", err)
+		}
+		cfg.Store = st
+		where = desc
 	case storeBolt:
 		if *dataPath == "" {
 			return usageError("--store bolt needs --data FILE (created if missing)")
@@ -95,7 +110,7 @@ func serve(args []string) int {
 		cfg.Store = st
 		where = "in " + *dataPath
 	default:
-		return usageError("--store: %q is unknown; use %s or %s", *storeKind, storeMemory, storeBolt)
+		return usageError("--store: %q is unknown; use %s, %s or %s", *storeKind, storeMemory, storeBolt, storeEtcd)
 	}
 	ref, err := reference.New(cfg)
 	if err != nil {
