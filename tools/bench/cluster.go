@@ -10,14 +10,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -70,7 +66,7 @@ func clusterFigures(tgt *target.Target, rounds int, d time.Duration, workers, su
 				if onCluster {
 					bases = nodes
 				}
-				v, err := rateOver(bases, tgt.AdminToken, o, workers, d)
+				v, err := rate(bases, tgt.AdminToken, o, workers, d)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", o.name, err)
 				}
@@ -96,55 +92,6 @@ func clusterFigures(tgt *target.Target, rounds int, d time.Duration, workers, su
 		detail: fmt.Sprintf("per run %s s; the reference's vendor-like limits and 10 ms race window, etcd with fsync", list(wall, "%.1f"))}
 	fmt.Printf("  %-62s %s\n", f.name, f.format(f.value))
 	return append(figures, f), nil
-}
-
-// rateOver is rate with the workers spread over several base URLs.
-func rateOver(bases []string, token string, o op, workers int, d time.Duration) (float64, error) {
-	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: workers, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	do := func(w, i int) error {
-		resp, err := client.Do(o.request(bases[w%len(bases)], token, w, i))
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("%s %s answered %d", o.method, o.path(w), resp.StatusCode)
-		}
-		return nil
-	}
-	for w := range workers {
-		if err := do(w, w); err != nil {
-			return 0, err
-		}
-	}
-	var count atomic.Int64
-	var failure atomic.Value
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				i := count.Add(1)
-				if i > maxPerRound {
-					return
-				}
-				if err := do(w, int(i)); err != nil {
-					failure.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err, _ := failure.Load().(error); err != nil {
-		return 0, err
-	}
-	return float64(min(count.Load(), maxPerRound)) / elapsed.Seconds(), nil
 }
 
 // clusterSuiteTime times the built runner against three bundled nodes

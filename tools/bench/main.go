@@ -273,14 +273,15 @@ func bare(answer []byte) http.Handler {
 // maxPerRound bounds the requests of one side of one round.
 const maxPerRound = 500_000
 
-// rate runs workers keep-alive clients against base for d (at most
-// maxPerRound requests) and returns requests/s. Any answer but 200 fails.
-func rate(base, token string, o op, workers int, d time.Duration) (float64, error) {
+// rate runs workers keep-alive clients, spread over the base URLs, for d
+// (at most maxPerRound requests) and returns requests/s. Any answer but
+// 200 fails.
+func rate(bases []string, token string, o op, workers int, d time.Duration) (float64, error) {
 	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: workers, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	do := func(w, i int) error {
-		resp, err := client.Do(o.request(base, token, w, i))
+		resp, err := client.Do(o.request(bases[w%len(bases)], token, w, i))
 		if err != nil {
 			return err
 		}
@@ -382,7 +383,7 @@ func throughput(tgt *target.Target, rounds int, d time.Duration, workers int) ([
 			}
 			got := map[string]float64{}
 			for _, base := range sides {
-				v, err := rate(base, tgt.AdminToken, r.o, workers, d)
+				v, err := rate([]string{base}, tgt.AdminToken, r.o, workers, d)
 				if err != nil {
 					refSrv.Close()
 					bareSrv.Close()
