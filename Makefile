@@ -40,7 +40,7 @@ SOAK_MUTANTS ?= no-version-check,leaky-conflict,torn-write,spurious-409,no-rate-
 .PHONY: mutation soak trust
 
 mutation:
-	$(GO) run ./tools/mutation -deadline 20m
+	$(GO) run ./tools/mutation -workers 3 -deadline 20m
 
 # `make trust` (CI): a new user's target file (three users with tokens,
 # opt_in: [burst], nothing else) against a correct server with a 5 ms race
