@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/etcdtest"
 	"github.com/attrconform/attrconform/internal/mutant"
@@ -80,11 +82,19 @@ func startCluster(t *testing.T, endpoints []string, o bundled.ClusterOptions) st
 
 // needNodes counts the specs of a run that skipped because the target
 // lists one node.
-func needNodes(t *testing.T, path string) int {
+// expectedSkips counts the skips a faithful run may have: specs needing
+// several nodes, on one, and what a loaded machine could not provoke
+// (NOT OBSERVED: a pace it could not keep), which it logs.
+func expectedSkips(t *testing.T, path string, nodes bool) int {
 	t.Helper()
 	n := 0
 	for _, sp := range readSummary(t, path).Specs {
-		if sp.Verdict == report.Skip && strings.Contains(sp.Reason, "needs a target of at least 2 nodes") {
+		switch {
+		case sp.Verdict != report.Skip:
+		case nodes && strings.Contains(sp.Reason, "needs a target of at least 2 nodes"):
+			n++
+		case strings.HasPrefix(sp.Reason, framework.NotObservedPrefix):
+			t.Logf("%s: %s", sp.Name, sp.Reason)
 			n++
 		}
 	}
@@ -102,8 +112,8 @@ func TestSuiteAgainstThreeNodes(t *testing.T) {
 	res := runRunner(t, "--target", file, "--report-dir", dir)
 	t.Logf("the suite against three nodes over etcd took %s", time.Since(start).Round(100*time.Millisecond))
 	m := closing.FindStringSubmatch(lastLine(res.stdout))
-	if res.code != 0 || m == nil || m[2] != "0" || m[3] != "0" {
-		t.Fatalf("exit %d, last line %q: want every spec passed, none skipped\n%s%s", res.code, lastLine(res.stdout), res.stdout, res.stderr)
+	if res.code != 0 || m == nil || m[2] != "0" || m[3] != fmt.Sprint(expectedSkips(t, filepath.Join(dir, "requirements.json"), false)) {
+		t.Fatalf("exit %d, last line %q: want every spec passed, none skipped but what could not be observed\n%s%s", res.code, lastLine(res.stdout), res.stdout, res.stderr)
 	}
 	s := readSummary(t, filepath.Join(dir, "requirements.json"))
 	var staleness []string
