@@ -214,6 +214,10 @@ func (r *Race) String() string {
 	if len(s) > 0 {
 		med, worst = s[len(s)/2], s[len(s)-1]
 	}
-	return fmt.Sprintf("%d rounds of %d simultaneous writers in %.1fs, %d with a 409; send spread (first to last writer) median %s, max %s",
-		r.rounds, r.writers, time.Since(r.start).Seconds(), r.collisions, med.Round(time.Microsecond), worst.Round(time.Microsecond))
+	rounds := fmt.Sprintf("%d rounds", r.rounds)
+	if r.rounds == 1 {
+		rounds = "1 round"
+	}
+	return fmt.Sprintf("%s of %d simultaneous writers in %.1fs, %d with a 409; send spread (first to last writer) median %s, max %s",
+		rounds, r.writers, time.Since(r.start).Seconds(), r.collisions, med.Round(time.Microsecond), worst.Round(time.Microsecond))
 }

@@ -52,6 +52,9 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		if r.Note != "" {
 			text += "<br>*" + string(r.Verdict) + ":* " + mdCell(firstLines(r.Note, 4))
 		}
+		if len(r.Observed) > 0 {
+			text += "<br>*Observed:* " + mdCell(strings.Join(r.Observed, "; "))
+		}
 		if len(r.Failures) > 0 {
 			text += "<br>*See Failures below.*"
 		}

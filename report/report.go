@@ -59,6 +59,9 @@ type Requirement struct {
 	Specs        []string `json:"specs,omitempty"`
 	// Text is the catalogue's statement of the requirement.
 	Text string `json:"text,omitempty"`
+	// Observed are the notes of its specs: what they saw and how they
+	// tested (a race's rounds and send spread, a flood's size, margins).
+	Observed []string `json:"observed,omitempty"`
 	// Operations are the operations the requirement is about.
 	Operations []string `json:"operations,omitempty"`
 	// Failures are the failed (or errored) specs behind a FAIL (ERROR)
@@ -213,6 +216,9 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 		}
 		for _, a := range sp.Alternatives {
 			out.Alternatives = appendNew(out.Alternatives, a)
+		}
+		for _, n := range sp.Notes {
+			out.Observed = appendNew(out.Observed, n)
 		}
 	}
 	for _, v := range []Verdict{Fail, Error, Pass, Skip, Disabled} {
