@@ -3,6 +3,8 @@ package suites
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -49,24 +51,38 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-// operation is one of the five operations with a typical request, called
-// through a caller for a user.
+// operation is one of the five operations with a typical request for a
+// user.
 type operation struct {
-	name string
-	call func(c framework.Caller, user string) *framework.Response
+	name    string
+	request func(user string) framework.Request
 }
 
 // operations are the five operations: PUT, GET, batch, capacity, DELETE.
 var operations = []operation{
-	{"PUT", func(c framework.Caller, user string) *framework.Response {
-		return c.Put(user, framework.Form("a", "1"))
+	{"PUT", func(user string) framework.Request {
+		return framework.Request{Method: http.MethodPut, Path: "/metadata/user/" + url.PathEscape(user), Body: framework.Form("a", "1"), ContentType: "application/x-www-form-urlencoded"}
 	}},
-	{"GET", func(c framework.Caller, user string) *framework.Response { return c.Get(user) }},
-	{"batch", func(c framework.Caller, user string) *framework.Response {
-		return c.Batch([]string{user}, []string{"a"})
+	{"GET", func(user string) framework.Request {
+		return framework.Request{Method: http.MethodGet, Path: "/metadata/user/" + url.PathEscape(user)}
 	}},
-	{"capacity", func(c framework.Caller, _ string) *framework.Response { return c.Capacity() }},
-	{"DELETE", func(c framework.Caller, user string) *framework.Response { return c.Delete(user) }},
+	{"batch", func(user string) framework.Request {
+		body, _ := json.Marshal(map[string][]string{"targets": {user}, "properties": {"a"}})
+		return framework.Request{Method: http.MethodPost, Path: "/metadata/user/get", Body: string(body), ContentType: "application/json"}
+	}},
+	{"capacity", func(string) framework.Request {
+		return framework.Request{Method: http.MethodGet, Path: "/metadata/user/capacity"}
+	}},
+	{"DELETE", func(user string) framework.Request {
+		return framework.Request{Method: http.MethodDelete, Path: "/metadata/user/" + url.PathEscape(user)}
+	}},
+}
+
+// call sends the operation's request for user through c.
+func (op operation) call(c framework.Caller, user string) *framework.Response {
+	GinkgoHelper()
+	r := op.request(user)
+	return c.Raw(r.Method, r.Path, r.Body, r.ContentType)
 }
 
 // everyOperation calls each of the five operations once through c, for
