@@ -106,11 +106,9 @@ func clusterSuiteTime(endpoints []string, runs int) ([]float64, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "runner")
-	build := exec.Command("go", "build", "-o", bin, "./runner")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./runner: %v\n%s", err, out)
+	bin, err := buildRunner(root, dir)
+	if err != nil {
+		return nil, err
 	}
 	tgt, err := reference.BundledTarget()
 	if err != nil {

@@ -515,6 +515,17 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
+// buildRunner builds the runner from the module at root into dir.
+func buildRunner(root, dir string) (string, error) {
+	bin := filepath.Join(dir, "runner")
+	build := exec.Command("go", "build", "-o", bin, "./runner")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./runner: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
 // suiteTime times `go run ./runner --reference inprocess` (build cache
 // warm) and the built runner binary, each runs times.
 func suiteTime(runs int) ([]figure, error) {
@@ -527,11 +538,9 @@ func suiteTime(runs int) ([]figure, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "runner")
-	build := exec.Command("go", "build", "-o", bin, "./runner")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil { // also warms the cache for go run
-		return nil, fmt.Errorf("go build ./runner: %v\n%s", err, out)
+	bin, err := buildRunner(root, dir) // also warms the cache for go run
+	if err != nil {
+		return nil, err
 	}
 	timeIt := func(name string, args ...string) (float64, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
