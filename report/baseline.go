@@ -66,7 +66,7 @@ type BaselineResult struct {
 	// Stale are baseline entries whose requirement passed.
 	Stale []string `json:"stale,omitempty"`
 	// NotJudged are baseline entries this run did not judge.
-	NotJudged []string `json:"not_judged,omitempty"`
+	NotJudged []string `json:"notJudged,omitempty"`
 }
 
 // LoadBaseline reads and checks a baseline file against the catalogue.
