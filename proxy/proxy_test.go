@@ -466,7 +466,7 @@ func TestRecordFormatsAreReadByVersion(t *testing.T) {
 		{"unversioned (v1)", `{` + v1 + `}`, ""},
 		{"v1", `{"apiVersion":"attrconform.dev/v1","kind":"TrafficRecord",` + v1 + `}`, ""},
 		{"a later version", `{"apiVersion":"attrconform.dev/v3","kind":"TrafficRecord",` + v2 + `}`,
-			`:1: not a record this runner reads (runner proxy --record): format "attrconform.dev/v3" kind "TrafficRecord"; this runner reads kind TrafficRecord of attrconform.dev/v2 or attrconform.dev/v1`},
+			`:1: not a record of runner proxy --record: format "attrconform.dev/v3" kind "TrafficRecord"; this runner reads kind TrafficRecord of attrconform.dev/v2 or attrconform.dev/v1`},
 		{"another kind", `{"apiVersion":"attrconform.dev/v2","kind":"RequirementsReport",` + v2 + `}`, `kind "RequirementsReport"; this runner reads kind TrafficRecord`},
 	} {
 		file := filepath.Join(dir, "r.jsonl")

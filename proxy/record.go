@@ -166,7 +166,7 @@ func ReadRecords(path string) ([]Record, error) {
 			var rec Record
 			doc, derr := report.Upgrade(line, RecordKind, recordV1)
 			if derr != nil {
-				return nil, fmt.Errorf("%s:%d: not a record this runner reads (runner proxy --record): %v", path, n, derr)
+				return nil, fmt.Errorf("%s:%d: not a record of runner proxy --record: %v", path, n, derr)
 			}
 			dec := json.NewDecoder(bytes.NewReader(doc))
 			dec.DisallowUnknownFields()
