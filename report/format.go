@@ -23,7 +23,7 @@ const (
 	APIVersion = Group + "/v2"
 	// APIVersionV1 is the first format, with snake_case field names:
 	// requirements.json carried it, record files carried no apiVersion.
-	// Readers still accept it (see upgradeV1).
+	// Readers still accept it (see Upgrade).
 	APIVersionV1 = Group + "/v1"
 )
 
