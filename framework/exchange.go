@@ -18,10 +18,10 @@ type Exchange struct {
 	Path         string `json:"path"`
 	Node         string `json:"node,omitempty"` // the host that answered, when the target lists several nodes
 	Principal    string `json:"principal"`
-	RequestBody  string `json:"request_body,omitempty"`
+	RequestBody  string `json:"requestBody,omitempty"`
 	Status       int    `json:"status"`
-	ContentType  string `json:"content_type,omitempty"`
-	ResponseBody string `json:"response_body"`
+	ContentType  string `json:"contentType,omitempty"`
+	ResponseBody string `json:"responseBody"`
 }
 
 func (x Exchange) String() string {

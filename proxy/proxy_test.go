@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -412,6 +413,12 @@ func TestReplayListsTheAnswersThatDiffer(t *testing.T) {
 	if len(records) != 13 || records[5].Seq != 6 {
 		t.Fatalf("%d records, the sixth numbered %d", len(records), records[5].Seq)
 	}
+	data, _ := os.ReadFile(record)
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if !strings.HasPrefix(line, `{"apiVersion":"attrconform.dev/v2","kind":"TrafficRecord",`) {
+			t.Fatalf("line %d names no format: %s", i+1, line)
+		}
+	}
 
 	again, _, out := front(t, startReference(t, ""), "")
 	if r := again.Replay(records); r.Sent != 13 || len(r.Differ) != 0 {
@@ -438,6 +445,47 @@ func TestMalformedRecordFilesAreRefusedByLine(t *testing.T) {
 		os.WriteFile(file, []byte(body), 0o600)
 		if _, err := proxy.ReadRecords(file); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", body, err, want)
+		}
+	}
+}
+
+// Every line of a record file names its format. A reader reads the
+// current format and the first (snake_case fields, no apiVersion), so
+// that traffic recorded before the rename still replays, and refuses any
+// other format or kind, naming the versions it reads.
+func TestRecordFormatsAreReadByVersion(t *testing.T) {
+	dir := t.TempDir()
+	v2 := `"seq":1,"time":"2026-12-01T10:00:00Z","method":"PUT","path":"/acme/chat/metadata/user/u1","principal":{"kind":"admin","app":"main"},` +
+		`"org":"acme","app":"chat","appRole":"main","requestHeader":{"Content-Type":["application/x-www-form-urlencoded"]},"requestBody":{"text":"a=1"},` +
+		`"status":200,"responseHeader":{"Content-Type":["application/json"]},"responseBody":{"text":"{}"}`
+	v1 := strings.NewReplacer(`"appRole"`, `"app_role"`, `"requestHeader"`, `"request_header"`, `"requestBody"`, `"request_body"`,
+		`"responseHeader"`, `"response_header"`, `"responseBody"`, `"response_body"`).Replace(v2)
+	var want []proxy.Record
+	for _, c := range []struct{ name, line, err string }{
+		{"v2", `{"apiVersion":"attrconform.dev/v2","kind":"TrafficRecord",` + v2 + `}`, ""},
+		{"unversioned (v1)", `{` + v1 + `}`, ""},
+		{"v1", `{"apiVersion":"attrconform.dev/v1","kind":"TrafficRecord",` + v1 + `}`, ""},
+		{"a later version", `{"apiVersion":"attrconform.dev/v3","kind":"TrafficRecord",` + v2 + `}`,
+			`:1: not a record of runner proxy --record: format "attrconform.dev/v3" kind "TrafficRecord"; this runner reads kind TrafficRecord of attrconform.dev/v2 or attrconform.dev/v1`},
+		{"another kind", `{"apiVersion":"attrconform.dev/v2","kind":"RequirementsReport",` + v2 + `}`, `kind "RequirementsReport"; this runner reads kind TrafficRecord`},
+	} {
+		file := filepath.Join(dir, "r.jsonl")
+		os.WriteFile(file, []byte(c.line+"\n"), 0o600)
+		got, err := proxy.ReadRecords(file)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case want == nil:
+			want = got
+			if r := got[0]; r.AppRole != "main" || r.RequestBody.Text != "a=1" || r.Header.Get("Content-Type") != "application/json" || r.Principal.Kind != "admin" {
+				t.Errorf("%s: read %+v", c.name, r)
+			}
+		case !reflect.DeepEqual(got, want):
+			t.Errorf("%s: read %+v, want %+v", c.name, got, want)
 		}
 	}
 }

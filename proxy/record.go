@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,14 +17,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/report"
 )
 
 // Record is one exchange of a record file (--record), one JSON object a
 // line, with no token in it: the Authorization header is left out and the
 // principal that used it is named instead (judge.Principal), so a replay
 // can speak as the same principal with another target's tokens. Bodies
-// and header values are redacted.
+// and header values are redacted. Each line names its format, as the
+// lines of a Kubernetes audit log do, so that any line read alone (or a
+// file cut short) says how to read it.
 type Record struct {
+	report.TypeMeta
 	Seq  int       `json:"seq"`
 	Time time.Time `json:"time"`
 	// Method and Path (with its query) are as the client sent them.
@@ -34,13 +39,13 @@ type Record struct {
 	// can address the app of the same role on another target.
 	Org     string `json:"org,omitempty"`
 	App     string `json:"app,omitempty"`
-	AppRole string `json:"app_role,omitempty"`
+	AppRole string `json:"appRole,omitempty"`
 
-	RequestHeader http.Header `json:"request_header,omitempty"`
-	RequestBody   Body        `json:"request_body"`
+	RequestHeader http.Header `json:"requestHeader,omitempty"`
+	RequestBody   Body        `json:"requestBody"`
 	Status        int         `json:"status"`
-	Header        http.Header `json:"response_header,omitempty"`
-	Body          Body        `json:"response_body"`
+	Header        http.Header `json:"responseHeader,omitempty"`
+	Body          Body        `json:"responseBody"`
 
 	Operation  string          `json:"operation,omitempty"`
 	Violations []judge.Finding `json:"violations,omitempty"`
@@ -48,6 +53,16 @@ type Record struct {
 	Unanswered string `json:"unanswered,omitempty"`
 	// Unread: the client stopped reading the answer; Body is partial.
 	Unread bool `json:"unread,omitempty"`
+}
+
+// RecordKind is the kind of a record (see report.APIVersion).
+const RecordKind = "TrafficRecord"
+
+// recordV1 renames the fields of a record that changed from the first
+// format (report.APIVersionV1; its lines carried no apiVersion).
+var recordV1 = map[string]string{
+	"app_role": "appRole", "request_header": "requestHeader", "request_body": "requestBody",
+	"response_header": "responseHeader", "response_body": "responseBody",
 }
 
 // Body is a body as recorded: text when it is UTF-8, else base64; Cut
@@ -113,6 +128,7 @@ func createRecorder(path string) (*recorder, error) {
 }
 
 func (r *recorder) write(rec Record) {
+	rec.TypeMeta = report.TypeMeta{APIVersion: report.APIVersion, Kind: RecordKind}
 	line, err := json.Marshal(rec)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,7 +149,8 @@ func (r *recorder) close() error {
 	return errors.Join(r.err, r.w.Flush(), r.f.Close())
 }
 
-// ReadRecords reads a record file, in the order the requests arrived. A
+// ReadRecords reads a record file, in the order the requests arrived,
+// each line in the current format or the first (see report.Upgrade). A
 // line that is not a record is an error naming the line.
 func ReadRecords(path string) ([]Record, error) {
 	f, err := os.Open(path)
@@ -147,7 +164,11 @@ func ReadRecords(path string) ([]Record, error) {
 		line, err := rd.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) > 0 {
 			var rec Record
-			dec := json.NewDecoder(strings.NewReader(string(line)))
+			doc, derr := report.Upgrade(line, RecordKind, recordV1)
+			if derr != nil {
+				return nil, fmt.Errorf("%s:%d: not a record of runner proxy --record: %v", path, n, derr)
+			}
+			dec := json.NewDecoder(bytes.NewReader(doc))
 			dec.DisallowUnknownFields()
 			if derr := dec.Decode(&rec); derr != nil {
 				return nil, fmt.Errorf("%s:%d: not a record of runner proxy --record: %v", path, n, derr)

@@ -24,11 +24,18 @@ import (
 //	    reason: 409 text differs, accepted until the next release
 //
 // Unknown keys, IDs outside the catalogue, an ID listed twice and an empty
-// reason are errors: a baseline never accepts a failure by accident.
+// reason are errors: a baseline never accepts a failure by accident. A
+// baseline is written by people; it may name its format (apiVersion:
+// attrconform.dev/v2, kind: Baseline), which a reader then checks, and
+// its keys read the same in either convention of the formats.
 type Baseline struct {
+	TypeMeta
 	Description string          `json:"description,omitempty"`
 	Failures    []BaselineEntry `json:"failures"`
 }
+
+// BaselineKind is the kind a baseline may name.
+const BaselineKind = "Baseline"
 
 // BaselineEntry is one accepted failure.
 type BaselineEntry struct {
@@ -66,7 +73,7 @@ type BaselineResult struct {
 	// Stale are baseline entries whose requirement passed.
 	Stale []string `json:"stale,omitempty"`
 	// NotJudged are baseline entries this run did not judge.
-	NotJudged []string `json:"not_judged,omitempty"`
+	NotJudged []string `json:"notJudged,omitempty"`
 }
 
 // LoadBaseline reads and checks a baseline file against the catalogue.
@@ -87,6 +94,9 @@ func ParseBaseline(data []byte, cat *catalog.Catalog) (*Baseline, error) {
 	var b Baseline
 	if err := yaml.UnmarshalStrict(data, &b); err != nil {
 		return nil, err
+	}
+	if b.TypeMeta != (TypeMeta{}) && b.TypeMeta != (TypeMeta{APIVersion, BaselineKind}) {
+		return nil, fmt.Errorf("format %q kind %q; this runner reads kind %s of %s, or a baseline naming no format", b.APIVersion, b.Kind, BaselineKind, APIVersion)
 	}
 	seen := map[string]bool{}
 	for i, e := range b.Failures {

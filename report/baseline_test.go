@@ -22,6 +22,9 @@ func TestParseBaselineRefusesWhatCouldAcceptByAccident(t *testing.T) {
 	for _, c := range []struct{ yaml, want string }{
 		{"failures:\n  - {id: UA-BATCH-006, reason: vendor ticket 12}\n", ""},
 		{"description: d\nfailures: []\n", ""},
+		{"apiVersion: attrconform.dev/v2\nkind: Baseline\nfailures: []\n", ""},
+		{"apiVersion: attrconform.dev/v3\nkind: Baseline\nfailures: []\n", `format "attrconform.dev/v3" kind "Baseline"; this runner reads kind Baseline of attrconform.dev/v2, or a baseline naming no format`},
+		{"kind: RequirementsReport\nfailures: []\n", `kind "RequirementsReport"; this runner reads kind Baseline`},
 		{"failures:\n  - {id: UA-BATCH-006, reason: r, note: x}\n", `unknown field "note"`},
 		{"failure:\n  - {id: UA-BATCH-006, reason: r}\n", `unknown field "failure"`},
 		{"failures:\n  - {reason: r}\n", "failures[0]: id is missing"},

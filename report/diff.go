@@ -17,8 +17,8 @@ type Change struct {
 	New   Verdict `json:"new"`
 	// OldAlternatives and NewAlternatives are the knob=value pairs seen,
 	// for AlternativesChanged.
-	OldAlternatives []string `json:"old_alternatives,omitempty"`
-	NewAlternatives []string `json:"new_alternatives,omitempty"`
+	OldAlternatives []string `json:"oldAlternatives,omitempty"`
+	NewAlternatives []string `json:"newAlternatives,omitempty"`
 }
 
 // absent is the verdict of a requirement a run does not list (the
@@ -37,7 +37,7 @@ type Diff struct {
 	Changed []Change `json:"changed"`
 	// AlternativesChanged: same verdict, but the target showed other
 	// documented alternatives (get_unknown_user=200 -> 404).
-	AlternativesChanged []Change `json:"alternatives_changed"`
+	AlternativesChanged []Change `json:"alternativesChanged"`
 }
 
 // Compare lists what changed from old to new.

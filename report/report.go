@@ -43,7 +43,7 @@ type Spec struct {
 	Reason       string        `json:"reason,omitempty"`
 	Alternatives []string      `json:"alternatives,omitempty"`
 	Notes        []string      `json:"notes,omitempty"`
-	Duration     time.Duration `json:"duration_ns"`
+	Duration     time.Duration `json:"durationNanoseconds"`
 	// Exchange is the last exchange of a failed spec, redacted.
 	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
@@ -78,29 +78,30 @@ type Failure struct {
 	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
 
-// The format of requirements.json, versioned the way the Gateway API
-// versions its conformance report: readers check apiVersion and kind
-// before trusting the fields, and a change that breaks readers gets a new
-// version.
-const (
-	APIVersion = "attrconform.dev/v1"
-	Kind       = "RequirementsReport"
-)
+// RequirementsKind is the kind of requirements.json (see APIVersion).
+const RequirementsKind = "RequirementsReport"
+
+// requirementsV1 renames the fields of requirements.json that changed
+// from APIVersionV1.
+var requirementsV1 = map[string]string{
+	"suite_version": "suiteVersion", "contract_sha256": "contractSHA256", "duration_ns": "durationNanoseconds",
+	"setup_failure": "setupFailure", "not_judged": "notJudged", "client_findings": "clientFindings",
+	"request_body": "requestBody", "content_type": "contentType", "response_body": "responseBody",
+}
 
 // Summary is a whole run.
 type Summary struct {
-	// APIVersion and Kind name the format; WriteJSON sets them.
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
+	// TypeMeta names the format; WriteJSON sets it.
+	TypeMeta
 	// SuiteVersion is the suite's version (see SuiteVersion).
-	SuiteVersion string `json:"suite_version,omitempty"`
+	SuiteVersion string `json:"suiteVersion,omitempty"`
 	// ContractSHA256 is the SHA-256 of the openapi.yaml the run validated against.
-	ContractSHA256 string        `json:"contract_sha256,omitempty"`
+	ContractSHA256 string        `json:"contractSHA256,omitempty"`
 	Target         string        `json:"target"`
 	Profile        string        `json:"profile"`
 	Start          time.Time     `json:"start"`
-	Duration       time.Duration `json:"duration_ns"`
-	SetupFailure   string        `json:"setup_failure,omitempty"`
+	Duration       time.Duration `json:"durationNanoseconds"`
+	SetupFailure   string        `json:"setupFailure,omitempty"`
 	Requirements   []Requirement `json:"requirements"`
 	Specs          []Spec        `json:"specs"`
 	Passed         int           `json:"passed"`
@@ -291,19 +292,19 @@ func (s Summary) ExitCode() int {
 	return 0
 }
 
-// ReadSummary reads a requirements.json the runner wrote.
+// ReadSummary reads a requirements.json the runner wrote, in the current
+// format or the first (see Upgrade).
 func ReadSummary(path string) (Summary, error) {
 	var s Summary
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return s, err
 	}
+	if data, err = Upgrade(data, RequirementsKind, requirementsV1); err != nil {
+		return s, fmt.Errorf("%s: not a requirements.json this runner reads: %w", path, err)
+	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		return s, fmt.Errorf("%s: not a requirements.json of the runner: %w", path, err)
-	}
-	// Files written before the format was versioned have neither field.
-	if (s.APIVersion != "" || s.Kind != "") && (s.APIVersion != APIVersion || s.Kind != Kind) {
-		return s, fmt.Errorf("%s: format %s %s; this runner reads %s %s", path, s.APIVersion, s.Kind, APIVersion, Kind)
 	}
 	if len(s.Requirements) == 0 {
 		return s, fmt.Errorf("%s: no requirements in it; is it the runner's requirements.json?", path)
@@ -313,7 +314,7 @@ func ReadSummary(path string) (Summary, error) {
 
 // WriteJSON writes the summary as JSON.
 func (s Summary) WriteJSON(path string) error {
-	s.APIVersion, s.Kind = APIVersion, Kind
+	s.TypeMeta = TypeMeta{APIVersion, RequirementsKind}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type Traffic struct {
 	Violating int `json:"violating"`
 	// ClientFindings is how many requests broke the contract themselves:
 	// the client's doing, not held against the target.
-	ClientFindings int `json:"client_findings"`
+	ClientFindings int `json:"clientFindings"`
 	// Unanswered is how many requests the target never answered
 	// (unreachable, connection lost): harness problems, not violations.
 	Unanswered int `json:"unanswered"`

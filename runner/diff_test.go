@@ -37,6 +37,25 @@ func TestDiffComparesTwoRuns(t *testing.T) {
 		t.Fatalf("diff failing -> passing: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 
+	// Across the rename of the fields: the old run's file in the first
+	// format compares as it did; a format this runner does not know is
+	// refused, naming the ones it reads.
+	data, err := os.ReadFile(oldFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.NewReplacer(`"attrconform.dev/v2"`, `"attrconform.dev/v1"`, `"suiteVersion"`, `"suite_version"`, `"contractSHA256"`, `"contract_sha256"`,
+		`"durationNanoseconds"`, `"duration_ns"`, `"requestBody"`, `"request_body"`, `"responseBody"`, `"response_body"`).Replace(string(data))
+	oldV1, later := filepath.Join(passing, "v1.json"), filepath.Join(passing, "v9.json")
+	os.WriteFile(oldV1, []byte(v1), 0o644)
+	if res := runRunner(t, "diff", oldV1, newFile); res.code != 1 || !strings.Contains(res.stdout, "UA-BATCH-006  MUST    PASS -> FAIL") || !strings.Contains(res.stdout, ", suite ") {
+		t.Errorf("diff v1 -> v2: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	os.WriteFile(later, []byte(strings.Replace(string(data), `"attrconform.dev/v2"`, `"attrconform.dev/v9"`, 1)), 0o644)
+	if res := runRunner(t, "diff", later, newFile); res.code != 2 || !strings.Contains(res.stderr, "this runner reads kind RequirementsReport of attrconform.dev/v2 or attrconform.dev/v1") {
+		t.Errorf("diff v9 -> v2: exit %d, stderr %q", res.code, res.stderr)
+	}
+
 	for _, args := range [][]string{{"diff", oldFile}, {"diff", oldFile, filepath.Join(passing, "absent.json")}, {"diff", oldFile, filepath.Join(passing, "junit.xml")}} {
 		if res := runRunner(t, args...); res.code != 2 || res.stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q: want 2 and a reason", args, res.code, res.stderr)

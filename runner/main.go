@@ -6,13 +6,15 @@
 //	go run ./runner diff OLD.json NEW.json  # compare two runs' requirements.json
 //	go run ./runner proxy --target FILE  # judge a real client's traffic through a proxy
 //	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
+//	go run ./runner verify-report DIR    # check a run's conformance-report.yaml against its junit.xml
 //
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
 // means a failure outside the baseline or a baseline entry that passes
 // now. `diff` exits 1 when a requirement regressed; `proxy` when the
 // traffic violated a requirement; `replay` when an answer differs from the
-// recorded one.
+// recorded one; `verify-report` when the conformance report differs from
+// what the run's junit.xml gives.
 package main
 
 import (
@@ -30,6 +32,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "replay" {
 		os.Exit(replayCmd(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "verify-report" {
+		os.Exit(verifyReport(args[1:], os.Stdout))
 	}
 	os.Exit(run(args))
 }

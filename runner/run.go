@@ -32,6 +32,8 @@ type options struct {
 	baseline, fixture                                                     string
 	verbose, dryRun                                                       bool
 	raceWindow                                                            time.Duration // bundled.Options.RaceWindow; 0 keeps the default
+
+	implementation target.Implementation // the flags' fields over the target file's
 }
 
 func parseRunFlags(args []string) (options, error) {
@@ -39,7 +41,7 @@ func parseRunFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	fs.StringVar(&o.targetFile, "target", "", "target file describing a live endpoint; empty runs against the bundled reference")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter selecting specs, e.g. 'write && !burst' or 'UA-PUT-004'")
-	fs.StringVar(&o.reportDir, "report-dir", "", "directory for junit.xml, report.json (Ginkgo), requirements.json and the requirement matrix (requirements.md, requirements.html)")
+	fs.StringVar(&o.reportDir, "report-dir", "", "directory for junit.xml, report.json (Ginkgo), requirements.json, the requirement matrix (requirements.md, requirements.html) and conformance-report.yaml")
 	fs.StringVar(&o.baseline, "baseline", "", "YAML file of accepted failures (failures: [{id, reason}]); the run then fails only on a failure outside it or an entry that passes now")
 	fs.StringVar(&o.profile, "profile", "", "profile overriding the target's: lenient, current or legacy")
 	fs.StringVar(&o.optIn, "opt-in", "", "comma-separated spec groups to enable against a target: burst (races, rate limits), hooks (fault hooks)")
@@ -48,12 +50,16 @@ func parseRunFlags(args []string) (options, error) {
 	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
 	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading a user's version and committing a PUT; 0 commits at once (runs the reference in-process)")
 	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see internal/mutant)")
+	fs.StringVar(&o.implementation.Organization, "organization", "", "the conformance report's implementation.organization, over the target file's")
+	fs.StringVar(&o.implementation.Project, "project", "", "the conformance report's implementation.project, over the target file's")
+	fs.StringVar(&o.implementation.Version, "project-version", "", "the conformance report's implementation.version (the release judged), over the target file's")
+	fs.StringVar(&o.implementation.Contact, "contact", "", "the conformance report's implementation.contact, over the target file's")
 	fs.StringVar(&o.fixture, "fixture", "", "tenant file (target-file format) the bundled reference serves and the suite judges it by, instead of fixtures/reference.yaml (e.g. fixtures/variants/minimal.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: diff, proxy, replay; the emulator is go run ./reference/cmd/reference)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: diff, proxy, replay, verify-report; the emulator is go run ./reference/cmd/reference)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -161,6 +167,9 @@ func run(args []string) int {
 				return usageError("writing %s: %v", r.name, err)
 			}
 		}
+		if err := publish(o.reportDir, tgt, o.labelFilter, summary); err != nil {
+			return usageError("writing %s: %v", report.ConformanceFile, err)
+		}
 	}
 	summary.WriteTerminal(os.Stdout)
 	return summary.ExitCode()
@@ -177,8 +186,8 @@ func redactURL(s string) string {
 
 // loadTarget reads the target file, or the bundled reference's tenant
 // (--fixture, else the embedded one) when there is none, and applies the
-// profile and opt-in flags. In a dry run, variables that are not set get
-// placeholders: a plan needs no secrets.
+// profile, opt-in and implementation flags. In a dry run, variables that
+// are not set get placeholders: a plan needs no secrets.
 func loadTarget(o options) (*target.Target, error) {
 	var t *target.Target
 	var err error
@@ -211,8 +220,9 @@ func loadTarget(o options) (*target.Target, error) {
 			t.OptIn = append(t.OptIn, g)
 		}
 	}
+	t.Implementation = o.implementation.Over(t.Implementation)
 	if err := t.Validate(); err != nil {
-		return nil, fmt.Errorf("with --profile/--opt-in: %w", err)
+		return nil, fmt.Errorf("with the flags given: %w", err)
 	}
 	return t, nil
 }

@@ -174,6 +174,7 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 		{[]string{"--target", badField}, `unknown field "admin_tokn"`},
 		{[]string{"--target", missingEnv}, "admin_token: environment variable ATTRCONFORM_TEST_UNSET is not set"},
 		{[]string{"--profile", "strictest"}, `unknown profile "strictest"`},
+		{[]string{"--project-version", "v1.0.0"}, "with the flags given: implementation.organization: missing"},
 		{[]string{"--mutant", "no-such-mutant"}, `unknown mutant "no-such-mutant"`},
 		{[]string{"--reference", "inprocess", "--label-filter", "no-spec-has-this-label"}, "0 passed, 0 failed, 0 skipped"},
 		{[]string{"--reference", "vm"}, `--reference "vm": use auto, container or inprocess`},

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"sigs.k8s.io/yaml"
 
@@ -78,6 +79,45 @@ type Target struct {
 	// were before the run, instead of leaving them empty.
 	PreserveAttributes bool      `json:"preserve_attributes,omitempty"`
 	ExtraApps          ExtraApps `json:"extra_apps,omitempty"`
+	// Implementation names the server a published conformance report is
+	// about; the runner's flags override it.
+	Implementation Implementation `json:"implementation,omitzero"`
+}
+
+// Implementation is who stands behind the judged server and which release
+// of it was judged, as a conformance report publishes them.
+type Implementation struct {
+	Organization string `json:"organization,omitempty"`
+	Project      string `json:"project,omitempty"`
+	Version      string `json:"version,omitempty"`
+	// Contact is how to reach the maintainers: an address, a URL, handles.
+	Contact string `json:"contact,omitempty"`
+}
+
+// maxImplementationField bounds each field of an implementation block:
+// one line of a report, not a document.
+const maxImplementationField = 200
+
+// Over is i with every field it leaves empty taken from under.
+func (i Implementation) Over(under Implementation) Implementation {
+	from := under.fields()
+	for n, f := range i.fields() {
+		if *f.value == "" {
+			*f.value = *from[n].value
+		}
+	}
+	return i
+}
+
+// fields are i's fields by their names in a target file.
+func (i *Implementation) fields() []struct {
+	name  string
+	value *string
+} {
+	return []struct {
+		name  string
+		value *string
+	}{{"organization", &i.Organization}, {"project", &i.Project}, {"version", &i.Version}, {"contact", &i.Contact}}
 }
 
 // Spec groups a target must opt in to.
@@ -108,7 +148,7 @@ func Load(path string) (*Target, error) {
 func Parse(data []byte, env func(string) (string, bool)) (*Target, error) {
 	var t Target
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("%w (known fields: base_url, nodes, org, app, admin_token, client_id, client_secret, users (name, token, password), profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps)", err)
+		return nil, fmt.Errorf("%w (known fields: base_url, nodes, org, app, admin_token, client_id, client_secret, users (name, token, password), profile, knobs, size_metric, body_metric, limits, serialises_writes, fault_hooks, request_budget, opt_in, preserve_attributes, extra_apps, implementation (organization, project, version, contact))", err)
 	}
 	if err := t.expand(env); err != nil {
 		return nil, err
@@ -141,6 +181,9 @@ func (t *Target) expand(env func(string) (string, bool)) error {
 		sub(fmt.Sprintf("nodes[%d]", i), &t.Nodes[i])
 	}
 	sub("org", &t.Org)
+	for _, f := range t.Implementation.fields() {
+		sub("implementation."+f.name, f.value)
+	}
 	for k, v := range t.Knobs {
 		sub("knobs."+k, &v)
 		t.Knobs[k] = v
@@ -288,6 +331,16 @@ func (t *Target) Validate() error {
 	}
 	if _, err := t.ResolveProfile(); err != nil {
 		bad("profile/knobs: %v", err)
+	}
+	if t.Implementation != (Implementation{}) {
+		for _, f := range t.Implementation.fields() {
+			switch v := *f.value; {
+			case v == "" && (f.name == "organization" || f.name == "project"):
+				bad("implementation.%s: missing; a conformance report names the organization and the project it judged (or give --%s)", f.name, f.name)
+			case len(v) > maxImplementationField || strings.ContainsFunc(v, unicode.IsControl) || v != strings.TrimSpace(v):
+				bad("implementation.%s: give one line of at most %d characters, without leading or trailing spaces", f.name, maxImplementationField)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -40,15 +40,19 @@ func TestParseExpandsEnvironmentVariables(t *testing.T) {
 
 func TestParseNamesTheFieldAndTheFix(t *testing.T) {
 	cases := map[string]string{
-		valid + "admin_tokn: x\n":                                       `unknown field "admin_tokn"`,
-		strings.Replace(valid, "org: acme\n", "", 1):                    "org: missing",
-		strings.Replace(valid, "  - {name: carol}\n", "", 1):            "list at least 3 existing users",
-		valid + "size_metric: chars\n":                                  `size_metric: "chars" is unknown`,
-		valid + "profile: strict\n":                                     `unknown profile "strict"`,
-		valid + "knobs: {get_unknown_user: \"418\"}\n":                  `has no alternative "418"`,
-		strings.Replace(valid, "127.0.0.1:8080", "127.0.0.1:8080 x", 1): "base_url",
-		strings.Replace(valid, "name: bob", "name: bad name", 1):        `users[1].name: "bad name" is not a username`,
-		strings.Replace(valid, "name: bob", "name: ALICE", 1):           "listed twice",
+		valid + "admin_tokn: x\n":                                                                                  `unknown field "admin_tokn"`,
+		strings.Replace(valid, "org: acme\n", "", 1):                                                               "org: missing",
+		strings.Replace(valid, "  - {name: carol}\n", "", 1):                                                       "list at least 3 existing users",
+		valid + "size_metric: chars\n":                                                                             `size_metric: "chars" is unknown`,
+		valid + "profile: strict\n":                                                                                `unknown profile "strict"`,
+		valid + "knobs: {get_unknown_user: \"418\"}\n":                                                             `has no alternative "418"`,
+		strings.Replace(valid, "127.0.0.1:8080", "127.0.0.1:8080 x", 1):                                            "base_url",
+		strings.Replace(valid, "name: bob", "name: bad name", 1):                                                   `users[1].name: "bad name" is not a username`,
+		strings.Replace(valid, "name: bob", "name: ALICE", 1):                                                      "listed twice",
+		valid + "implementation: {organization: acme, projekt: chat}\n":                                            `unknown field "projekt"`,
+		valid + "implementation: {organization: acme, version: v1}\n":                                              "implementation.project: missing",
+		valid + "implementation: {organization: acme, project: \"a\\nb\"}\n":                                       "implementation.project: give one line",
+		valid + "implementation: {organization: acme, project: chat, contact: " + strings.Repeat("x", 201) + "}\n": "implementation.contact: give one line of at most 200 characters",
 	}
 	vars := env(map[string]string{"ADMIN": "a-0000001", "ALICE": "b-0000001", "LOBBY": "c-0000001", "BOBPW": "d-0000001"})
 	for doc, want := range cases {
@@ -60,6 +64,24 @@ func TestParseNamesTheFieldAndTheFix(t *testing.T) {
 	_, err := Parse([]byte(valid), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "admin_token: environment variable ADMIN is not set") {
 		t.Errorf("missing variable: %v", err)
+	}
+}
+
+// The implementation block names what a conformance report judged; its
+// values may come from the environment, and flags override field by field.
+func TestImplementationBlock(t *testing.T) {
+	doc := valid + "implementation:\n  organization: Acme Inc.\n  project: chat-api\n  version: ${RELEASE}\n  contact: api@acme.example\n"
+	tg, err := Parse([]byte(doc), env(map[string]string{"ADMIN": "a", "ALICE": "b", "LOBBY": "c", "BOBPW": "d", "RELEASE": "v3.2.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Implementation{Organization: "Acme Inc.", Project: "chat-api", Version: "v3.2.0", Contact: "api@acme.example"}
+	if tg.Implementation != want {
+		t.Fatalf("implementation %+v, want %+v", tg.Implementation, want)
+	}
+	want.Version = "v3.3.0-rc1"
+	if got := (Implementation{Version: "v3.3.0-rc1"}).Over(tg.Implementation); got != want {
+		t.Fatalf("a flag's version over the file's: %+v, want %+v", got, want)
 	}
 }
 

@@ -30,7 +30,7 @@ func (t target) faithful() bool { return t.mutant == "" }
 // summary is the part of the runner's requirements.json this command
 // reads (report.Summary).
 type summary struct {
-	SetupFailure string `json:"setup_failure"`
+	SetupFailure string `json:"setupFailure"`
 	Requirements []struct {
 		ID      string `json:"id"`
 		Verdict string `json:"verdict"`
