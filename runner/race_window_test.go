@@ -12,7 +12,11 @@ import (
 // reference with windows of 0, 1 and 10 ms between reading and committing.
 // A correct server never FAILs at any window (no collision is NOT
 // OBSERVED, a SKIP); the lost-update and torn-write mutants are killed
-// wherever a collision was produced, and otherwise say NOT OBSERVED.
+// wherever a collision was produced, and otherwise say NOT OBSERVED. At
+// window 0 a mutant may also PASS: no-version-check then loses nothing
+// (each write reads and commits at once) yet may answer 409 when another
+// commit lands between its own read and commit, which the spec counts as
+// a collision that kept every write.
 func TestRaceSpecsAtEveryWindow(t *testing.T) {
 	for _, window := range []string{"0", "1ms", "10ms"} {
 		for _, m := range []string{"", "no-version-check", "torn-write"} {
@@ -42,6 +46,7 @@ func TestRaceSpecsAtEveryWindow(t *testing.T) {
 					if res.code != 1 || requirement(s, "UA-CONC-003").Verdict != report.Fail {
 						t.Errorf("killed, but exit %d and UA-CONC-003 %s", res.code, requirement(s, "UA-CONC-003").Verdict)
 					}
+				case m != "" && window == "0" && lost.Verdict == report.Pass:
 				case m != "" && !notObserved(lost):
 					t.Errorf("the mutant neither failed UA-CONC-001 nor went unobserved: %s (%s)\n%s", lost.Verdict, lost.Reason, res.stdout)
 				}
