@@ -45,6 +45,7 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -347,7 +348,7 @@ func throughput(tgt *target.Target, rounds int, d time.Duration, workers int) ([
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := store.OpenBolt(filepath.Join(dir, "db"))
+		st, err := boltstore.Open(filepath.Join(dir, "db"))
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, err
