@@ -1,8 +1,10 @@
 # The two commands of the README: `make conformance` judges the bundled
-# reference; `make test` runs every test.
+# reference (go run ./runner, with reports in reports/); `make test` runs
+# every test.
 GO ?= go
 SPECTRAL ?= npx --yes @stoplight/spectral-cli@6.15.0
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 .PHONY: conformance test lint clean image
 
@@ -21,6 +23,7 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags mutants ./runner
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+	$(ACTIONLINT) docs/ci/github-actions.yml
 
 # Builds the reference image (FROM scratch around reference/cmd/reference;
 # nothing is pulled) and prints its tag and size. Needs a Docker engine.

@@ -12,15 +12,19 @@ const module = "github.com/attrconform/attrconform"
 // reference -> contract/wire, profile, target (and the module's embedded
 // files, "" below); tools -> anything. The
 // shipped runner and the harness carry no mutants, and the harness does
-// not depend on the server it judges.
+// not depend on the server it judges. The runner links no database client:
+// the reference's etcd and bolt stores are packages of their own, linked
+// by the reference binary, the tools and tests only.
 func TestLayoutArrowsRunOneWay(t *testing.T) {
-	deps := map[string][]string{} // package -> its module dependencies, transitively
+	deps := map[string][]string{}   // package -> its module dependencies, transitively
+	linked := map[string][]string{} // package -> every dependency, transitively
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
+		linked[fields[0]] = fields[1:]
 		for _, d := range fields[1:] {
 			if strings.HasPrefix(d, module+"/") || d == module {
 				deps[fields[0]] = append(deps[fields[0]], strings.TrimPrefix(strings.TrimPrefix(d, module), "/"))
@@ -31,6 +35,20 @@ func TestLayoutArrowsRunOneWay(t *testing.T) {
 		t.Fatal("go list found no package of the module")
 	}
 	under := func(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }
+	for pkg, ds := range linked {
+		if !under(pkg, module+"/runner") {
+			continue
+		}
+		var db []string
+		for _, d := range ds {
+			if under(d, "go.etcd.io") || under(d, "google.golang.org/grpc") {
+				db = append(db, d)
+			}
+		}
+		if len(db) > 0 {
+			t.Errorf("%s links %d etcd, bbolt or gRPC packages (%s, ...): the runner links no database client; the stores that need one are reference/store/etcdstore and boltstore", pkg, len(db), db[0])
+		}
+	}
 	for pkg, ds := range deps {
 		p := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 		for _, d := range ds {

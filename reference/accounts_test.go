@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 )
 
 const (
@@ -287,7 +287,7 @@ func TestRegistration(t *testing.T) {
 func TestAccountsSurviveARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	open := func() *Server {
-		st, err := store.OpenBolt(path)
+		st, err := boltstore.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -179,7 +180,7 @@ func BenchmarkStore(b *testing.B) {
 	open := map[string]func(b *testing.B) store.Store{
 		"memory": func(*testing.B) store.Store { return store.NewMemory() },
 		"bolt": func(b *testing.B) store.Store {
-			st, err := store.OpenBolt(filepath.Join(b.TempDir(), "db"))
+			st, err := boltstore.Open(filepath.Join(b.TempDir(), "db"))
 			if err != nil {
 				b.Fatal(err)
 			}

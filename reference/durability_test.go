@@ -40,7 +40,7 @@ import (
 
 	"github.com/attrconform/attrconform/contract/wire"
 
-	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 )
 
 const durableFixture = `org: acme
@@ -372,7 +372,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	t.Logf("second load: %d acknowledged, %d refused (409), %d unknown at SIGTERM", second.count(second.acked), second.count(second.refused), second.count(second.unknown))
 
-	st, err := store.OpenBolt(data)
+	st, err := boltstore.Open(data)
 	if err != nil {
 		t.Fatalf("the file after a graceful stop: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 )
 
 // TestConcurrentWritersLoseNothing runs a bounded burst of concurrent
@@ -28,7 +29,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			var st store.Store = store.NewMemory()
 			if kind == "bolt" {
-				b, err := store.OpenBolt(filepath.Join(t.TempDir(), "db"))
+				b, err := boltstore.Open(filepath.Join(t.TempDir(), "db"))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/attrconform/attrconform/internal/etcdtest"
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/etcdstore"
 )
 
 // Two servers over one etcd prefix are one server: what one writes or
@@ -17,7 +18,7 @@ func TestServersOverEtcdShareEverything(t *testing.T) {
 	prefix := fmt.Sprintf("/shared-%d/", time.Now().UnixNano())
 	var servers [2]*Server
 	for i := range servers {
-		st, err := store.OpenEtcd(store.EtcdOptions{Endpoints: c.Endpoints(), Prefix: prefix})
+		st, err := etcdstore.Open(etcdstore.Options{Endpoints: c.Endpoints(), Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}

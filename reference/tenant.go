@@ -7,7 +7,7 @@ import (
 	"github.com/attrconform/attrconform/target"
 )
 
-// BundledTarget is the bundled tenant (fixtures/yaml) as a
+// BundledTarget is the bundled tenant (fixtures/reference.yaml) as a
 // target without a base URL.
 func BundledTarget() (*target.Target, error) {
 	t, err := target.Parse(attrconform.ReferenceTarget, func(string) (string, bool) { return "", false })

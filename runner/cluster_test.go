@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/attrconform/attrconform/framework"
-	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/bundled/cluster"
 	"github.com/attrconform/attrconform/internal/etcdtest"
 	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/reference"
@@ -57,14 +57,14 @@ func closeClusterEtcd() {
 
 // startCluster serves the bundled tenant on n nodes over etcd and writes
 // a target file that lists them.
-func startCluster(t *testing.T, endpoints []string, o bundled.ClusterOptions) string {
+func startCluster(t *testing.T, endpoints []string, o cluster.Options) string {
 	t.Helper()
 	tg, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Endpoints = endpoints
-	c, err := bundled.StartCluster(tg, o)
+	c, err := cluster.Start(tg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func expectedSkips(t *testing.T, path string, nodes bool) int {
 // their writers over the nodes.
 func TestSuiteAgainstThreeNodes(t *testing.T) {
 	t.Parallel()
-	file := startCluster(t, clusterEtcd(t).Endpoints(), bundled.ClusterOptions{Nodes: 3})
+	file := startCluster(t, clusterEtcd(t).Endpoints(), cluster.Options{Nodes: 3})
 	dir := t.TempDir()
 	start := time.Now()
 	res := runRunner(t, "--target", file, "--report-dir", dir)
@@ -148,7 +148,7 @@ func TestClusterMutantsKilledOnThreeNodesSurviveOne(t *testing.T) {
 		for _, nodes := range []int{3, 1} {
 			t.Run(name+"/"+map[int]string{3: "three nodes", 1: "one node"}[nodes], func(t *testing.T) {
 				t.Parallel()
-				file := startCluster(t, endpoints, bundled.ClusterOptions{Nodes: nodes, Defect: defect})
+				file := startCluster(t, endpoints, cluster.Options{Nodes: nodes, Defect: defect})
 				dir := t.TempDir()
 				res := runRunner(t, "--target", file, "--label-filter", "race || cluster || capacity", "--report-dir", dir)
 				failed := failedRequirements(t, filepath.Join(dir, "requirements.json"))
@@ -212,7 +212,7 @@ func runUntil(t *testing.T, marker string, act func(), args ...string) runResult
 func TestSuiteKeepsPassingWhenAMemberIsLost(t *testing.T) {
 	t.Parallel()
 	c := etcdtest.New(t, etcdtest.Options{})
-	file := startCluster(t, c.Endpoints(), bundled.ClusterOptions{Nodes: 3})
+	file := startCluster(t, c.Endpoints(), cluster.Options{Nodes: 3})
 	stopped := -1
 	res := runUntil(t, "progress: ", func() {
 		stopped = max(c.Leader(), 0)
@@ -231,7 +231,7 @@ func TestSuiteKeepsPassingWhenAMemberIsLost(t *testing.T) {
 func TestQuorumLossIsAnErrorNotAFailure(t *testing.T) {
 	t.Parallel()
 	c := etcdtest.New(t, etcdtest.Options{})
-	file := startCluster(t, c.Endpoints(), bundled.ClusterOptions{Nodes: 3, Timeout: 300 * time.Millisecond})
+	file := startCluster(t, c.Endpoints(), cluster.Options{Nodes: 3, Timeout: 300 * time.Millisecond})
 	dir := t.TempDir()
 	res := runUntil(t, "progress: ", func() {
 		c.Stop(1)

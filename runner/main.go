@@ -11,7 +11,7 @@
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
 // means a failure outside the baseline or a baseline entry that passes
-// now. `diff` exits 1 when a requirement regressed; `proxy` when the
+// now; with --allow-errors, ERROR verdicts alone do not make it 2. `diff` exits 1 when a requirement regressed; `proxy` when the
 // traffic violated a requirement; `replay` when an answer differs from the
 // recorded one; `verify-report` when the conformance report differs from
 // what the run's junit.xml gives.

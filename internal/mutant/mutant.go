@@ -4,11 +4,10 @@
 // changes and wrappers around the store and the handler, so that the
 // reference's own code paths stay faithful and easy to read.
 //
-// The registry is spread over one file per concern (limits, race, auth,
-// capacity, delete, write, batch, envelope, ratelimit); http.go holds what
-// the handler wrappers share. `make mutation` (cmd/mutation) runs the
-// suite against every mutant and fails unless each is killed by a spec of
-// a requirement it breaks.
+// The registry is spread over one file per concern (limits.go, race.go,
+// auth.go, and so on); http.go holds what the handler wrappers share. `make mutation` (tools/mutation) runs the suite against every
+// mutant and fails unless each is killed by a spec of a requirement it
+// breaks.
 package mutant
 
 import (

@@ -18,10 +18,11 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/bundled/cluster"
 	"github.com/attrconform/attrconform/internal/etcdtest"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/etcdstore"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -33,7 +34,7 @@ func clusterFigures(tgt *target.Target, rounds int, d time.Duration, workers, su
 	defer etcd.Close()
 	var nodes []string
 	for i := range 3 {
-		st, err := store.OpenEtcd(store.EtcdOptions{Endpoints: etcd.Endpoints(), Prefix: "/bench-throughput/"})
+		st, err := etcdstore.Open(etcdstore.Options{Endpoints: etcd.Endpoints(), Prefix: "/bench-throughput/"})
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +117,7 @@ func clusterSuiteTime(endpoints []string, runs int) ([]float64, error) {
 	}
 	var walls []float64
 	for i := range runs {
-		c, err := bundled.StartCluster(tgt, bundled.ClusterOptions{Nodes: 3, Endpoints: endpoints})
+		c, err := cluster.Start(tgt, cluster.Options{Nodes: 3, Endpoints: endpoints})
 		if err != nil {
 			return nil, err
 		}

@@ -13,7 +13,11 @@
 //     vendor-like limits (100 requests/s per app and operation): for each
 //     operation its requests divided by its budget, the largest of them
 //     (target: at most 1.3 times the floor);
+//   - GET and PUT of three reference nodes over etcd against one node in
+//     memory, and the suite against the three (cluster.go; no targets);
 //   - the Go benchmarks of packages reference and contract, as they printed.
+//
+// The part of BENCHMARKS.md under "## Measured by hand" is kept as it is.
 //
 // Both sides of each ratio run in alternating rounds and the median round
 // is reported. Every loop is bounded in requests and in time; all traffic
@@ -45,6 +49,7 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -181,11 +186,28 @@ func run(out string, rounds int, roundTime time.Duration, workers, exchanges, su
 		return nil
 	}
 	doc := document(env, started, time.Since(started), rounds, roundTime, workers, exchanges, suiteRuns, table, figures, goOut)
-	if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
+	if err := os.WriteFile(out, []byte(doc+byHand(out)), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("\nbench: written to %s\n", out)
 	return nil
+}
+
+// byHandHeading starts the part of BENCHMARKS.md that is measured by hand
+// (cold builds, a first run on a fresh clone, the mutation and soak runs):
+// a rerun keeps it as it is.
+const byHandHeading = "## Measured by hand"
+
+// byHand is the part of the file at path measured by hand, if any.
+func byHand(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(data), "\n"+byHandHeading+"\n"); i >= 0 {
+		return string(data[i:])
+	}
+	return ""
 }
 
 func environment() string {
@@ -347,7 +369,7 @@ func throughput(tgt *target.Target, rounds int, d time.Duration, workers int) ([
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := store.OpenBolt(filepath.Join(dir, "db"))
+		st, err := boltstore.Open(filepath.Join(dir, "db"))
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, err

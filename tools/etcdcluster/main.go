@@ -2,8 +2,8 @@
 // own server (go.etcd.io/etcd/server/v3/embed), for trying the reference
 // on etcd where no etcd is installed:
 //
-//	go run ./reference/cmd/etcdcluster                 # 3 members, client ports 2379, 2381, 2383
-//	go run ./reference/cmd/etcdcluster -members 1 -base-port 23790
+//	go run ./tools/etcdcluster                 # 3 members, client ports 2379, 2381, 2383
+//	go run ./tools/etcdcluster -members 1 -base-port 23790
 //
 // Member i listens for clients on 127.0.0.1:(base-port + 2i) and for its
 // peers on the port after it, keeps its data under -dir (default a

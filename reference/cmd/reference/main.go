@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/reference"
-	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/boltstore"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -103,7 +103,7 @@ func serve(args []string) int {
 		if *dataPath == "" {
 			return usageError("--store bolt needs --data FILE (created if missing)")
 		}
-		st, err := store.OpenBolt(*dataPath)
+		st, err := boltstore.Open(*dataPath)
 		if err != nil {
 			return usageError("--data: %v", err)
 		}

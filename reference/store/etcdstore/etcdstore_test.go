@@ -1,9 +1,10 @@
-package store
+package etcdstore
 
 import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,14 +12,16 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/internal/etcdtest"
+	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/reference/store/storetest"
 )
 
 // openOn opens n etcd stores (as n servers would) on cluster c under one prefix.
-func openOn(t *testing.T, endpoints []string, prefix string, n int, timeout time.Duration) []*Etcd {
+func openOn(t *testing.T, endpoints []string, prefix string, n int, timeout time.Duration) []*Store {
 	t.Helper()
-	var out []*Etcd
+	var out []*Store
 	for range n {
-		s, err := OpenEtcd(EtcdOptions{Endpoints: endpoints, Prefix: prefix, Timeout: timeout})
+		s, err := Open(Options{Endpoints: endpoints, Prefix: prefix, Timeout: timeout})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,6 +29,36 @@ func openOn(t *testing.T, endpoints []string, prefix string, n int, timeout time
 		out = append(out, s)
 	}
 	return out
+}
+
+var (
+	sharedEtcd     *etcdtest.Cluster
+	sharedEtcdErr  error
+	sharedEtcdOnce sync.Once
+	prefixes       atomic.Int64
+)
+
+// openTestEtcd opens a store on the package's shared cluster (three
+// members in this process) under a prefix of its own.
+func openTestEtcd(t *testing.T) *Store {
+	t.Helper()
+	sharedEtcdOnce.Do(func() { sharedEtcd, sharedEtcdErr = etcdtest.Start(etcdtest.Options{}) })
+	if sharedEtcdErr != nil {
+		t.Fatal(sharedEtcdErr)
+	}
+	return openOn(t, sharedEtcd.Endpoints(), testPrefix(), 1, 5*time.Second)[0]
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedEtcd != nil {
+		sharedEtcd.Close()
+	}
+	os.Exit(code)
+}
+
+func TestEtcdKeepsTheStoreContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTestEtcd(t) })
 }
 
 func testPrefix() string { return fmt.Sprintf("/etcd-test-%d/", prefixes.Add(1)) }
@@ -52,12 +85,12 @@ func TestEtcdServersShareOneStore(t *testing.T) {
 				key := fmt.Sprintf("w%d-r%d", w, r)
 				next := maps.Clone(e.Attrs)
 				next[key] = "1"
-				switch err := s.Commit("o/a", "u", Write{Version: e.Version, Attrs: next, Size: int64(len(next)), AppQuota: 1 << 20}); {
+				switch err := s.Commit("o/a", "u", store.Write{Version: e.Version, Attrs: next, Size: int64(len(next)), AppQuota: 1 << 20}); {
 				case err == nil:
 					mu.Lock()
 					acked[key] = true
 					mu.Unlock()
-				case !errors.Is(err, ErrConflict):
+				case !errors.Is(err, store.ErrConflict):
 					t.Error(err)
 					return
 				}
@@ -66,7 +99,7 @@ func TestEtcdServersShareOneStore(t *testing.T) {
 	}
 	wg.Wait()
 	for i, s := range servers {
-		e := mustLoad(t, s, "o/a", "u")
+		e := storetest.MustLoad(t, s, "o/a", "u")
 		if int(e.Version) != len(acked) || len(e.Attrs) != len(acked) {
 			t.Errorf("server %d: version %d and %d keys after %d acknowledged commits", i, e.Version, len(e.Attrs), len(acked))
 		}
@@ -86,10 +119,10 @@ func TestEtcdServersShareOneStore(t *testing.T) {
 	for u := range 12 {
 		s := servers[u%len(servers)]
 		wg.Go(func() {
-			switch err := s.Commit("o/q", fmt.Sprint("u", u), Write{Attrs: map[string]string{"k": "v"}, Size: 10, AppQuota: 50}); {
+			switch err := s.Commit("o/q", fmt.Sprint("u", u), store.Write{Attrs: map[string]string{"k": "v"}, Size: 10, AppQuota: 50}); {
 			case err == nil:
 				fitted.Add(1)
-			case !errors.Is(err, ErrQuota):
+			case !errors.Is(err, store.ErrQuota):
 				t.Error(err)
 			}
 		})
@@ -99,7 +132,7 @@ func TestEtcdServersShareOneStore(t *testing.T) {
 		t.Errorf("%d writes of 10 bytes fitted an app quota of 50, want 5", fitted.Load())
 	}
 	for i, s := range servers {
-		if n := mustUsage(t, s, "o/q"); n != 50 {
+		if n := storetest.MustUsage(t, s, "o/q"); n != 50 {
 			t.Errorf("server %d reads usage %d, want 50", i, n)
 		}
 	}
@@ -113,13 +146,13 @@ func TestEtcdPrefixesAreSeparate(t *testing.T) {
 	if !strings.HasSuffix(b.Prefix(), "/") {
 		t.Errorf("prefix %q: a trailing / is added", b.Prefix())
 	}
-	if err := a.Commit("o/a", "u", Write{Attrs: map[string]string{"k": "v"}, Size: 9, AppQuota: 100}); err != nil {
+	if err := a.Commit("o/a", "u", store.Write{Attrs: map[string]string{"k": "v"}, Size: 9, AppQuota: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AddAccounts("o/a", []Account{{Name: "zed"}}); err != nil {
+	if err := a.AddAccounts("o/a", []store.Account{{Name: "zed"}}); err != nil {
 		t.Fatal(err)
 	}
-	if e := mustLoad(t, b, "o/a", "u"); e.Version != 0 || len(e.Attrs) != 0 || mustUsage(t, b, "o/a") != 0 {
+	if e := storetest.MustLoad(t, b, "o/a", "u"); e.Version != 0 || len(e.Attrs) != 0 || storetest.MustUsage(t, b, "o/a") != 0 {
 		t.Fatalf("another prefix sees %+v", e)
 	}
 	if accounts, err := b.LoadAccounts("o/a"); err != nil || len(accounts) != 0 {
@@ -132,10 +165,10 @@ func TestEtcdPrefixesAreSeparate(t *testing.T) {
 func TestEtcdAccountsAreShared(t *testing.T) {
 	openTestEtcd(t)
 	s := openOn(t, sharedEtcd.Endpoints(), testPrefix(), 2, 5*time.Second)
-	if err := s[0].AddAccounts("o/a", []Account{{Name: "zed", Salt: []byte{1}, Hash: []byte{2}, Created: 42}, {Name: "amy"}}); err != nil {
+	if err := s[0].AddAccounts("o/a", []store.Account{{Name: "zed", Salt: []byte{1}, Hash: []byte{2}, Created: 42}, {Name: "amy"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s[1].AddAccounts("o/a", []Account{{Name: "new"}, {Name: "zed"}}); !errors.Is(err, ErrAccountExists) {
+	if err := s[1].AddAccounts("o/a", []store.Account{{Name: "new"}, {Name: "zed"}}); !errors.Is(err, store.ErrAccountExists) {
 		t.Fatalf("registering a taken name on another server: %v, want ErrAccountExists", err)
 	}
 	if _, found, _ := s[1].LookupAccount("o/a", "new"); found {
@@ -147,7 +180,7 @@ func TestEtcdAccountsAreShared(t *testing.T) {
 	if accounts, err := s[1].LoadAccounts("o/a"); err != nil || len(accounts) != 2 {
 		t.Fatalf("LoadAccounts: %+v %v", accounts, err)
 	}
-	tok := Token{Token: "YWMt-a/b+c=", App: "o/a", User: "zed", Expires: 7}
+	tok := store.Token{Token: "YWMt-a/b+c=", App: "o/a", User: "zed", Expires: 7}
 	if err := s[0].AddToken(tok); err != nil {
 		t.Fatal(err)
 	}
@@ -164,20 +197,20 @@ func TestEtcdAccountsAreShared(t *testing.T) {
 
 func TestEtcdBadConfiguration(t *testing.T) {
 	for _, bad := range []string{"", " , ", "127.0.0.1:2379", "ftp://127.0.0.1:2379", "http://127.0.0.1", "http://127.0.0.1:2379/path", "http://u:p@127.0.0.1:2379", "http://%zz"} {
-		if _, err := ParseEtcdEndpoints(bad); err == nil {
-			t.Errorf("ParseEtcdEndpoints(%q) accepted it", bad)
+		if _, err := ParseEndpoints(bad); err == nil {
+			t.Errorf("ParseEndpoints(%q) accepted it", bad)
 		}
 	}
-	got, err := ParseEtcdEndpoints(" http://127.0.0.1:2379, http://127.0.0.1:2381/ ")
+	got, err := ParseEndpoints(" http://127.0.0.1:2379, http://127.0.0.1:2381/ ")
 	if err != nil || len(got) != 2 || got[1] != "http://127.0.0.1:2381" {
-		t.Errorf("ParseEtcdEndpoints: %v %v", got, err)
+		t.Errorf("ParseEndpoints: %v %v", got, err)
 	}
-	if _, err := OpenEtcd(EtcdOptions{}); err == nil {
-		t.Error("OpenEtcd without endpoints succeeded")
+	if _, err := Open(Options{}); err == nil {
+		t.Error("Open without endpoints succeeded")
 	}
 	// Nothing listens there: a clear error once the timeout has passed.
-	if _, err := OpenEtcd(EtcdOptions{Endpoints: []string{"http://127.0.0.1:1"}, Timeout: 300 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "no etcd member") {
-		t.Errorf("OpenEtcd on a closed port: %v", err)
+	if _, err := Open(Options{Endpoints: []string{"http://127.0.0.1:1"}, Timeout: 300 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "no etcd member") {
+		t.Errorf("Open on a closed port: %v", err)
 	}
 	// Data of another schema under the prefix is refused, not read.
 	openTestEtcd(t)
@@ -186,13 +219,13 @@ func TestEtcdBadConfiguration(t *testing.T) {
 	if _, err := s.cli.Put(t.Context(), prefix+etcdSchemaKey, "99"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenEtcd(EtcdOptions{Endpoints: sharedEtcd.Endpoints(), Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "schema") {
+	if _, err := Open(Options{Endpoints: sharedEtcd.Endpoints(), Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "schema") {
 		t.Errorf("a prefix of another schema: %v", err)
 	}
 }
 
 // A cluster that loses one member keeps every acknowledged write and goes
-// on serving; one that loses its quorum answers ErrUnavailable within the
+// on serving; one that loses its quorum answers store.ErrUnavailable within the
 // timeout and changes nothing; restarted, it has every acknowledged write.
 func TestEtcdMemberLoss(t *testing.T) {
 	c := etcdtest.New(t, etcdtest.Options{})
@@ -214,7 +247,7 @@ func TestEtcdMemberLoss(t *testing.T) {
 				}
 				e, err := s.Load("o/a", user)
 				if err != nil {
-					if !errors.Is(err, ErrUnavailable) {
+					if !errors.Is(err, store.ErrUnavailable) {
 						t.Errorf("load: %v", err)
 						return
 					}
@@ -222,12 +255,12 @@ func TestEtcdMemberLoss(t *testing.T) {
 					continue
 				}
 				v := fmt.Sprint(i)
-				switch err := s.Commit("o/a", user, Write{Version: e.Version, Attrs: map[string]string{"k": v}, Size: 9, AppQuota: 1 << 20}); {
+				switch err := s.Commit("o/a", user, store.Write{Version: e.Version, Attrs: map[string]string{"k": v}, Size: 9, AppQuota: 1 << 20}); {
 				case err == nil:
 					mu.Lock()
 					acked[user] = v
 					mu.Unlock()
-				case errors.Is(err, ErrUnavailable):
+				case errors.Is(err, store.ErrUnavailable):
 					unavailable.Add(1)
 				default:
 					t.Errorf("commit of %s: %v (one writer per user: no conflict is possible)", user, err)
@@ -255,7 +288,7 @@ func TestEtcdMemberLoss(t *testing.T) {
 		t.Error("losing the quorum never answered ErrUnavailable")
 	}
 	start := time.Now()
-	if _, err := servers[0].Load("o/a", "user0"); !errors.Is(err, ErrUnavailable) {
+	if _, err := servers[0].Load("o/a", "user0"); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("a read without quorum: %v, want ErrUnavailable", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -268,10 +301,10 @@ func TestEtcdMemberLoss(t *testing.T) {
 	}
 	for i, s := range servers {
 		for user, v := range acked {
-			e := mustLoad(t, s, "o/a", user)
+			e := storetest.MustLoad(t, s, "o/a", user)
 			if e.Attrs["k"] != v {
 				// A later write may have been applied without its answer
-				// arriving (ErrUnavailable); never an earlier one.
+				// arriving (store.ErrUnavailable); never an earlier one.
 				if got, want := atoi(e.Attrs["k"]), atoi(v); got < want {
 					t.Errorf("server %d: %s holds %q, but %q was acknowledged", i, user, e.Attrs["k"], v)
 				}

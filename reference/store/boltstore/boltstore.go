@@ -1,4 +1,7 @@
-package store
+// Package boltstore keeps the reference server's data in one bbolt file:
+// durable, for one server process at a time. It is a package of its own so
+// that only what serves with --store bolt links bbolt.
+package boltstore
 
 import (
 	"encoding/json"
@@ -9,9 +12,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/attrconform/attrconform/reference/store"
 )
 
-// Bolt is a Store kept in one bbolt file (pure Go, so the statically
+// Store is a store.Store kept in one bbolt file (pure Go, so the statically
 // linked server keeps working). Every Commit and Delete is one bbolt
 // read-write transaction, written and fsynced before it returns: a write
 // the server acknowledged survives a crash of the process (kill -9) and,
@@ -19,9 +24,9 @@ import (
 // and the app totals all live in the file, so a restarted server carries
 // on with the same versions and capacity.
 //
-// Bolt also implements Accounts: the users registered and the tokens
+// It also implements store.Accounts: the users registered and the tokens
 // issued at run time survive a restart too.
-type Bolt struct {
+type Store struct {
 	db *bolt.DB
 }
 
@@ -31,24 +36,24 @@ var (
 	bucketMeta     = []byte("meta")     // "schema" -> schemaVersion
 	bucketAttrs    = []byte("attrs")    // app -> user -> entryRecord (JSON)
 	bucketUsage    = []byte("usage")    // app -> total size (JSON integer)
-	bucketAccounts = []byte("accounts") // app -> user -> Account (JSON)
+	bucketAccounts = []byte("accounts") // app -> user -> store.Account (JSON)
 	bucketTokens   = []byte("tokens")   // token -> tokenRecord (JSON)
 	keySchema      = []byte("schema")
 )
 
 const schemaVersion = "1"
 
-// entryRecord is an Entry as stored.
+// entryRecord is a store.Entry as stored.
 type entryRecord struct {
 	Version uint64            `json:"v"`
 	Size    int64             `json:"s"`
 	Attrs   map[string]string `json:"a,omitempty"`
 }
 
-// OpenBolt opens (or creates) the data file at path. Only one process may
+// Open opens (or creates) the data file at path. Only one process may
 // hold a file at a time; a second one fails after a short wait instead of
 // blocking.
-func OpenBolt(path string) (*Bolt, error) {
+func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s is in use by another process", path)
@@ -75,13 +80,13 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	return &Store{db: db}, nil
 }
 
 // Path is the data file.
-func (b *Bolt) Path() string { return b.db.Path() }
+func (b *Store) Path() string { return b.db.Path() }
 
-func (b *Bolt) Load(app, user string) (Entry, error) {
+func (b *Store) Load(app, user string) (store.Entry, error) {
 	var rec entryRecord
 	err := b.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -89,23 +94,23 @@ func (b *Bolt) Load(app, user string) (Entry, error) {
 		return err
 	})
 	if err != nil {
-		return Entry{}, err
+		return store.Entry{}, err
 	}
-	e := Entry{Attrs: rec.Attrs, Version: rec.Version, Size: rec.Size}
+	e := store.Entry{Attrs: rec.Attrs, Version: rec.Version, Size: rec.Size}
 	if e.Attrs == nil {
 		e.Attrs = map[string]string{}
 	}
 	return e, nil
 }
 
-func (b *Bolt) Commit(app, user string, w Write) error {
+func (b *Store) Commit(app, user string, w store.Write) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		old, err := loadEntry(tx, app, user)
 		if err != nil {
 			return err
 		}
 		if old.Version != w.Version {
-			return ErrConflict
+			return store.ErrConflict
 		}
 		usage, err := loadUsage(tx, app)
 		if err != nil {
@@ -113,7 +118,7 @@ func (b *Bolt) Commit(app, user string, w Write) error {
 		}
 		total := usage - old.Size + w.Size
 		if w.Size > old.Size && total > w.AppQuota {
-			return ErrQuota
+			return store.ErrQuota
 		}
 		rec := entryRecord{Version: old.Version + 1, Size: w.Size, Attrs: maps.Clone(w.Attrs)}
 		if err := putEntry(tx, app, user, rec); err != nil {
@@ -123,7 +128,7 @@ func (b *Bolt) Commit(app, user string, w Write) error {
 	})
 }
 
-func (b *Bolt) Delete(app, user string) error {
+func (b *Store) Delete(app, user string) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketAttrs).Bucket([]byte(app))
 		if users == nil || users.Get([]byte(user)) == nil {
@@ -145,7 +150,7 @@ func (b *Bolt) Delete(app, user string) error {
 	})
 }
 
-func (b *Bolt) Usage(app string) (int64, error) {
+func (b *Store) Usage(app string) (int64, error) {
 	var n int64
 	err := b.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -156,7 +161,7 @@ func (b *Bolt) Usage(app string) (int64, error) {
 }
 
 // Close releases the file.
-func (b *Bolt) Close() error { return b.db.Close() }
+func (b *Store) Close() error { return b.db.Close() }
 
 func loadEntry(tx *bolt.Tx, app, user string) (entryRecord, error) {
 	var rec entryRecord
@@ -203,39 +208,7 @@ func putUsage(tx *bolt.Tx, app string, n int64) error {
 	return tx.Bucket(bucketUsage).Put([]byte(app), raw)
 }
 
-// Accounts is implemented by stores that also keep what the server
-// creates at run time besides attributes: users registered through the
-// API and tokens issued by its token endpoint. The tenant file's own users
-// and tokens are never stored; the server has them from the file.
-type Accounts interface {
-	// AddAccounts stores new accounts of an app, all of them or none.
-	AddAccounts(app string, accounts []Account) error
-	// LoadAccounts returns the accounts stored for an app.
-	LoadAccounts(app string) ([]Account, error)
-	// AddToken stores an issued token.
-	AddToken(t Token) error
-	// LoadTokens returns every stored token.
-	LoadTokens() ([]Token, error)
-}
-
-// Account is a user registered at run time. The password is kept only as
-// a salted hash.
-type Account struct {
-	Name    string `json:"name"` // folded username
-	Salt    []byte `json:"salt,omitempty"`
-	Hash    []byte `json:"hash,omitempty"` // empty: the account has no password
-	Created int64  `json:"created"`        // Unix ms
-}
-
-// Token is a token issued at run time.
-type Token struct {
-	Token   string `json:"-"`
-	App     string `json:"app"`
-	User    string `json:"user,omitempty"`    // folded username; empty for an app (admin) token
-	Expires int64  `json:"expires,omitempty"` // Unix ms; 0 never expires
-}
-
-func (b *Bolt) AddAccounts(app string, accounts []Account) error {
+func (b *Store) AddAccounts(app string, accounts []store.Account) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		bucket, err := tx.Bucket(bucketAccounts).CreateBucketIfNotExists([]byte(app))
 		if err != nil {
@@ -254,15 +227,15 @@ func (b *Bolt) AddAccounts(app string, accounts []Account) error {
 	})
 }
 
-func (b *Bolt) LoadAccounts(app string) ([]Account, error) {
-	var out []Account
+func (b *Store) LoadAccounts(app string) ([]store.Account, error) {
+	var out []store.Account
 	err := b.db.View(func(tx *bolt.Tx) error {
 		bucket := tx.Bucket(bucketAccounts).Bucket([]byte(app))
 		if bucket == nil {
 			return nil
 		}
 		return bucket.ForEach(func(k, v []byte) error {
-			var a Account
+			var a store.Account
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("store: the account %s/%s is damaged: %w", app, k, err)
 			}
@@ -273,7 +246,7 @@ func (b *Bolt) LoadAccounts(app string) ([]Account, error) {
 	return out, err
 }
 
-func (b *Bolt) AddToken(t Token) error {
+func (b *Store) AddToken(t store.Token) error {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -283,11 +256,11 @@ func (b *Bolt) AddToken(t Token) error {
 	})
 }
 
-func (b *Bolt) LoadTokens() ([]Token, error) {
-	var out []Token
+func (b *Store) LoadTokens() ([]store.Token, error) {
+	var out []store.Token
 	err := b.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var t Token
+			var t store.Token
 			if err := json.Unmarshal(v, &t); err != nil {
 				return errors.New("store: a stored token is damaged")
 			}

@@ -1,4 +1,4 @@
-package bundled
+package cluster
 
 import (
 	"encoding/json"
@@ -25,7 +25,7 @@ func TestClusterKeepsEveryAcknowledgedWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := StartCluster(tg, ClusterOptions{Nodes: 3, Endpoints: c.Endpoints(), Timeout: 500 * time.Millisecond})
+	cl, err := Start(tg, Options{Nodes: 3, Endpoints: c.Endpoints(), Timeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package bundled
+// Package cluster starts the reference as a deployment of several nodes
+// in this process, each with its own handler, store client and listener,
+// over one etcd cluster. It is apart from package bundled so that the
+// runner, which starts one node in memory, links no etcd client.
+package cluster
 
 import (
 	"crypto/rand"
@@ -7,13 +11,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/attrconform/attrconform/reference/store"
+	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/reference/store/etcdstore"
 	"github.com/attrconform/attrconform/target"
 )
 
-// ClusterOptions say how to start several reference nodes over one etcd
+// Options say how to start several reference nodes over one etcd
 // cluster, as a deployment of several API servers over one store.
-type ClusterOptions struct {
+type Options struct {
 	// Nodes is the number of reference servers; default 3.
 	Nodes int
 	// Endpoints are the etcd cluster's client URLs.
@@ -26,8 +31,8 @@ type ClusterOptions struct {
 	Timeout time.Duration
 	// Defect is applied to every node on its own (each node has its own
 	// handler and its own copy of the defect's state).
-	Defect *Defect
-	// RaceWindow as in Options.
+	Defect *bundled.Defect
+	// RaceWindow as in bundled.Options.
 	RaceWindow time.Duration
 }
 
@@ -37,11 +42,11 @@ type Cluster struct {
 	// URLs are the nodes' base URLs.
 	URLs   []string
 	Prefix string
-	nodes  []*Server
+	nodes  []*bundled.Server
 }
 
-// StartCluster serves t's tenant on o.Nodes nodes over the etcd cluster.
-func StartCluster(t *target.Target, o ClusterOptions) (*Cluster, error) {
+// Start serves t's tenant on o.Nodes nodes over the etcd cluster.
+func Start(t *target.Target, o Options) (*Cluster, error) {
 	if o.Nodes == 0 {
 		o.Nodes = 3
 	}
@@ -52,12 +57,12 @@ func StartCluster(t *target.Target, o ClusterOptions) (*Cluster, error) {
 	}
 	c := &Cluster{Prefix: o.Prefix}
 	for i := range o.Nodes {
-		st, err := store.OpenEtcd(store.EtcdOptions{Endpoints: o.Endpoints, Prefix: o.Prefix, Timeout: o.Timeout})
+		st, err := etcdstore.Open(etcdstore.Options{Endpoints: o.Endpoints, Prefix: o.Prefix, Timeout: o.Timeout})
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
-		srv, err := Start(t, Options{Defect: o.Defect, RaceWindow: o.RaceWindow, Store: st})
+		srv, err := bundled.Start(t, bundled.Options{Defect: o.Defect, RaceWindow: o.RaceWindow, Store: st})
 		if err != nil {
 			st.Close()
 			c.Close()

@@ -1,4 +1,9 @@
-package store
+// Package etcdstore keeps the reference server's data in an etcd cluster,
+// so that several server processes behave as one. It is a package of its
+// own so that only what serves with --store etcd (the reference binary,
+// the tools and their tests) links the etcd client and gRPC: the runner
+// does not.
+package etcdstore
 
 import (
 	"context"
@@ -19,10 +24,12 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/attrconform/attrconform/reference/store"
 )
 
-// Etcd is a Store kept in an etcd cluster, so that any number of reference
-// servers over the same cluster (and prefix) behave as one server: the
+// Store is a store.Store kept in an etcd cluster, so that any number of
+// reference servers over the same cluster (and prefix) behave as one: the
 // attributes, versions, app totals, registered accounts and issued tokens
 // all live in etcd, and nothing a decision depends on is kept in a
 // server's memory.
@@ -31,8 +38,8 @@ import (
 // read, checks the version and the quota, and writes both in one etcd
 // transaction that compares their ModRevisions with what it read: a write
 // committed in between by any server fails the comparison. If the user's
-// record changed, the write conflicts (ErrConflict); if only the app's
-// total changed (a write to another user of the app), the read and the
+// record changed, the write conflicts (store.ErrConflict); if only the
+// app's total changed (a write to another user of the app), the read and the
 // transaction are tried again, a bounded number of times. Every write
 // carries a random ID kept in the user's record (the last few of them), so
 // that a transaction whose answer was lost (a member stopped while it was
@@ -41,36 +48,31 @@ import (
 //
 // Reads are linearizable (etcd's default): a read on any server sees every
 // write acknowledged before it. An operation that cannot reach a quorum
-// within the timeout returns an error wrapping ErrUnavailable.
-type Etcd struct {
+// within the timeout returns an error wrapping store.ErrUnavailable.
+type Store struct {
 	cli     *clientv3.Client
 	prefix  string
 	timeout time.Duration
 }
 
-// SharedAccounts is implemented by stores that several servers share (Etcd):
-// a server asks it for an account or a token it does not know, which
-// another server may have created.
-type SharedAccounts interface {
-	Accounts
-	LookupAccount(app, name string) (Account, bool, error)
-	LookupToken(token string) (Token, bool, error)
-}
-
-// EtcdOptions say which cluster to use and where in it.
-type EtcdOptions struct {
+// Options say which cluster to use and where in it.
+type Options struct {
 	// Endpoints are the client URLs of the members, e.g.
 	// http://127.0.0.1:2379; at least one.
 	Endpoints []string
 	// Prefix is put before every key, so that tenants can share a
-	// cluster; default DefaultEtcdPrefix. A missing trailing "/" is added.
+	// cluster; default DefaultPrefix. A missing trailing "/" is added.
 	Prefix string
 	// Timeout bounds each operation, retries included; default 5 s.
 	Timeout time.Duration
 }
 
-// DefaultEtcdPrefix is the key prefix when none is given.
-const DefaultEtcdPrefix = "/attrconform/"
+// DefaultPrefix is the key prefix when none is given.
+const DefaultPrefix = "/attrconform/"
+
+// schemaVersion is the layout of the keys below; a prefix holding
+// another is refused, not read.
+const schemaVersion = "1"
 
 // Bounds of the retries of one operation.
 const (
@@ -85,12 +87,12 @@ const (
 	etcdSchemaKey = "schema"    // -> schemaVersion
 	etcdAttrs     = "attrs/"    // app/user -> etcdRecord (JSON)
 	etcdUsage     = "usage/"    // app -> total size (decimal)
-	etcdAccounts  = "accounts/" // app/user -> Account (JSON)
-	etcdTokens    = "tokens/"   // token -> Token (JSON)
+	etcdAccounts  = "accounts/" // app/user -> store.Account (JSON)
+	etcdTokens    = "tokens/"   // token -> store.Token (JSON)
 )
 
-// etcdRecord is an Entry as stored, with the IDs of the last writes that
-// changed it.
+// etcdRecord is a store.Entry as stored, with the IDs of the last writes
+// that changed it.
 type etcdRecord struct {
 	Version uint64            `json:"v"`
 	Size    int64             `json:"s"`
@@ -98,9 +100,9 @@ type etcdRecord struct {
 	Recent  []string          `json:"r,omitempty"`
 }
 
-// ParseEtcdEndpoints splits a comma-separated list of member URLs and
+// ParseEndpoints splits a comma-separated list of member URLs and
 // checks each: http or https, a host and a port, nothing else.
-func ParseEtcdEndpoints(list string) ([]string, error) {
+func ParseEndpoints(list string) ([]string, error) {
 	var out []string
 	for _, e := range strings.Split(list, ",") {
 		e = strings.TrimSpace(e)
@@ -120,9 +122,9 @@ func ParseEtcdEndpoints(list string) ([]string, error) {
 	return out, nil
 }
 
-// OpenEtcd connects to the cluster and checks that it answers within the
+// Open connects to the cluster and checks that it answers within the
 // timeout and that the prefix holds data of this schema (or none).
-func OpenEtcd(o EtcdOptions) (*Etcd, error) {
+func Open(o Options) (*Store, error) {
 	if len(o.Endpoints) == 0 {
 		return nil, errors.New("store: etcd: no endpoints")
 	}
@@ -130,7 +132,7 @@ func OpenEtcd(o EtcdOptions) (*Etcd, error) {
 		o.Timeout = etcdDefaultTimout
 	}
 	if o.Prefix == "" {
-		o.Prefix = DefaultEtcdPrefix
+		o.Prefix = DefaultPrefix
 	}
 	if strings.ContainsAny(o.Prefix, "\x00\n") {
 		return nil, fmt.Errorf("store: etcd prefix %q has a control character", o.Prefix)
@@ -149,7 +151,7 @@ func OpenEtcd(o EtcdOptions) (*Etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: etcd at %s: %w", strings.Join(o.Endpoints, ","), err)
 	}
-	s := &Etcd{cli: cli, prefix: o.Prefix, timeout: o.Timeout}
+	s := &Store{cli: cli, prefix: o.Prefix, timeout: o.Timeout}
 	var schema string
 	err = s.do(func(ctx context.Context) (bool, error) {
 		key := s.prefix + etcdSchemaKey
@@ -180,30 +182,30 @@ func OpenEtcd(o EtcdOptions) (*Etcd, error) {
 }
 
 // Prefix is the key prefix in use, with its trailing "/".
-func (s *Etcd) Prefix() string { return s.prefix }
+func (s *Store) Prefix() string { return s.prefix }
 
 // Close releases the connections; the data stays in the cluster.
-func (s *Etcd) Close() error { return s.cli.Close() }
+func (s *Store) Close() error { return s.cli.Close() }
 
-func (s *Etcd) userKey(app, user string) string {
+func (s *Store) userKey(app, user string) string {
 	return s.prefix + etcdAttrs + url.PathEscape(app) + "/" + url.PathEscape(user)
 }
 
-func (s *Etcd) usageKey(app string) string { return s.prefix + etcdUsage + url.PathEscape(app) }
+func (s *Store) usageKey(app string) string { return s.prefix + etcdUsage + url.PathEscape(app) }
 
-func (s *Etcd) accountKey(app, user string) string {
+func (s *Store) accountKey(app, user string) string {
 	return s.prefix + etcdAccounts + url.PathEscape(app) + "/" + url.PathEscape(user)
 }
 
-func (s *Etcd) tokenKey(token string) string { return s.prefix + etcdTokens + url.PathEscape(token) }
+func (s *Store) tokenKey(token string) string { return s.prefix + etcdTokens + url.PathEscape(token) }
 
 // do runs attempt until it reports done, a bounded number of times within
 // the timeout. An attempt that is not done and returns an error that may
 // pass (no leader, a member gone, a timeout) is tried again after a short
 // pause; one not done without an error (a comparison lost to another
 // writer) at once. Any other error ends the operation. When time runs out
-// the error wraps ErrUnavailable.
-func (s *Etcd) do(attempt func(ctx context.Context) (done bool, err error)) error {
+// the error wraps store.ErrUnavailable.
+func (s *Store) do(attempt func(ctx context.Context) (done bool, err error)) error {
 	deadline := time.Now().Add(s.timeout)
 	pause := 10 * time.Millisecond
 	var last error
@@ -231,7 +233,7 @@ func (s *Etcd) do(attempt func(ctx context.Context) (done bool, err error)) erro
 	if last == nil {
 		last = errors.New("other writers kept changing the app's total")
 	}
-	return fmt.Errorf("%w: etcd did not answer within %v: %v", ErrUnavailable, s.timeout, last)
+	return fmt.Errorf("%w: etcd did not answer within %v: %v", store.ErrUnavailable, s.timeout, last)
 }
 
 // transient reports whether an etcd error may pass by itself: the cluster
@@ -268,7 +270,7 @@ type snapshot struct {
 	userKey, usageKey string
 }
 
-func (s *Etcd) read(ctx context.Context, app, user string) (snapshot, error) {
+func (s *Store) read(ctx context.Context, app, user string) (snapshot, error) {
 	sn := snapshot{userKey: s.userKey(app, user), usageKey: s.usageKey(app)}
 	resp, err := s.cli.Txn(ctx).Then(clientv3.OpGet(sn.userKey), clientv3.OpGet(sn.usageKey)).Commit()
 	if err != nil {
@@ -292,7 +294,7 @@ func (s *Etcd) read(ctx context.Context, app, user string) (snapshot, error) {
 
 // write puts rec and the app's new total if neither key changed since sn
 // was read; it reports whether the comparison held.
-func (s *Etcd) write(ctx context.Context, sn snapshot, rec etcdRecord, usage int64) (bool, error) {
+func (s *Store) write(ctx context.Context, sn snapshot, rec etcdRecord, usage int64) (bool, error) {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return false, err
@@ -316,7 +318,7 @@ func withRecent(recent []string, id string) []string {
 	return out
 }
 
-func (s *Etcd) Load(app, user string) (Entry, error) {
+func (s *Store) Load(app, user string) (store.Entry, error) {
 	var rec etcdRecord
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.userKey(app, user))
@@ -332,16 +334,16 @@ func (s *Etcd) Load(app, user string) (Entry, error) {
 		return true, nil
 	})
 	if err != nil {
-		return Entry{}, err
+		return store.Entry{}, err
 	}
-	e := Entry{Attrs: rec.Attrs, Version: rec.Version, Size: rec.Size}
+	e := store.Entry{Attrs: rec.Attrs, Version: rec.Version, Size: rec.Size}
 	if e.Attrs == nil {
 		e.Attrs = map[string]string{}
 	}
 	return e, nil
 }
 
-func (s *Etcd) Commit(app, user string, w Write) error {
+func (s *Store) Commit(app, user string, w store.Write) error {
 	id := newWriteID()
 	return s.do(func(ctx context.Context) (bool, error) {
 		sn, err := s.read(ctx, app, user)
@@ -351,18 +353,18 @@ func (s *Etcd) Commit(app, user string, w Write) error {
 		case slices.Contains(sn.rec.Recent, id):
 			return true, nil // an earlier attempt took effect; its answer was lost
 		case sn.rec.Version != w.Version:
-			return true, ErrConflict
+			return true, store.ErrConflict
 		}
 		total := sn.usage - sn.rec.Size + w.Size
 		if w.Size > sn.rec.Size && total > w.AppQuota {
-			return true, ErrQuota
+			return true, store.ErrQuota
 		}
 		rec := etcdRecord{Version: sn.rec.Version + 1, Size: w.Size, Attrs: maps.Clone(w.Attrs), Recent: withRecent(sn.rec.Recent, id)}
 		return s.write(ctx, sn, rec, total)
 	})
 }
 
-func (s *Etcd) Delete(app, user string) error {
+func (s *Store) Delete(app, user string) error {
 	id := newWriteID()
 	return s.do(func(ctx context.Context) (bool, error) {
 		sn, err := s.read(ctx, app, user)
@@ -370,7 +372,7 @@ func (s *Etcd) Delete(app, user string) error {
 		case err != nil:
 			return false, err
 		case !sn.exists, slices.Contains(sn.rec.Recent, id):
-			return true, nil // as Memory: deleting a user never written changes nothing
+			return true, nil // as store.Memory: deleting a user never written changes nothing
 		}
 		// Keep the version so that a write which read before the delete conflicts.
 		rec := etcdRecord{Version: sn.rec.Version + 1, Recent: withRecent(sn.rec.Recent, id)}
@@ -378,7 +380,7 @@ func (s *Etcd) Delete(app, user string) error {
 	})
 }
 
-func (s *Etcd) Usage(app string) (int64, error) {
+func (s *Store) Usage(app string) (int64, error) {
 	var n int64
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.usageKey(app))
@@ -399,7 +401,7 @@ func (s *Etcd) Usage(app string) (int64, error) {
 // AddAccounts stores the accounts if none of their names is taken; if one
 // is (another server registered it), it adds nothing and returns
 // ErrAccountExists.
-func (s *Etcd) AddAccounts(app string, accounts []Account) error {
+func (s *Store) AddAccounts(app string, accounts []store.Account) error {
 	var cmps []clientv3.Cmp
 	var puts []clientv3.Op
 	for _, a := range accounts {
@@ -420,14 +422,14 @@ func (s *Etcd) AddAccounts(app string, accounts []Account) error {
 			return false, err
 		}
 		if !resp.Succeeded {
-			return true, ErrAccountExists
+			return true, store.ErrAccountExists
 		}
 		return true, nil
 	})
 }
 
-func (s *Etcd) LoadAccounts(app string) ([]Account, error) {
-	var out []Account
+func (s *Store) LoadAccounts(app string) ([]store.Account, error) {
+	var out []store.Account
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.prefix+etcdAccounts+url.PathEscape(app)+"/", clientv3.WithPrefix())
 		if err != nil {
@@ -435,7 +437,7 @@ func (s *Etcd) LoadAccounts(app string) ([]Account, error) {
 		}
 		out = nil
 		for _, kv := range resp.Kvs {
-			var a Account
+			var a store.Account
 			if err := json.Unmarshal(kv.Value, &a); err != nil {
 				return true, fmt.Errorf("store: an account of %s is damaged: %w", app, err)
 			}
@@ -448,8 +450,8 @@ func (s *Etcd) LoadAccounts(app string) ([]Account, error) {
 
 // LookupAccount finds one account of an app, for a server that does not
 // know a name another server registered.
-func (s *Etcd) LookupAccount(app, name string) (Account, bool, error) {
-	var a Account
+func (s *Store) LookupAccount(app, name string) (store.Account, bool, error) {
+	var a store.Account
 	var found bool
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.accountKey(app, name))
@@ -467,7 +469,7 @@ func (s *Etcd) LookupAccount(app, name string) (Account, bool, error) {
 	return a, found, err
 }
 
-func (s *Etcd) AddToken(t Token) error {
+func (s *Store) AddToken(t store.Token) error {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -478,8 +480,8 @@ func (s *Etcd) AddToken(t Token) error {
 	})
 }
 
-func (s *Etcd) LoadTokens() ([]Token, error) {
-	var out []Token
+func (s *Store) LoadTokens() ([]store.Token, error) {
+	var out []store.Token
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.prefix+etcdTokens, clientv3.WithPrefix())
 		if err != nil {
@@ -487,7 +489,7 @@ func (s *Etcd) LoadTokens() ([]Token, error) {
 		}
 		out = nil
 		for _, kv := range resp.Kvs {
-			var t Token
+			var t store.Token
 			if err := json.Unmarshal(kv.Value, &t); err != nil {
 				return true, errors.New("store: a stored token is damaged")
 			}
@@ -504,8 +506,8 @@ func (s *Etcd) LoadTokens() ([]Token, error) {
 }
 
 // LookupToken finds one issued token, for a server that did not issue it.
-func (s *Etcd) LookupToken(token string) (Token, bool, error) {
-	var t Token
+func (s *Store) LookupToken(token string) (store.Token, bool, error) {
+	var t store.Token
 	var found bool
 	err := s.do(func(ctx context.Context) (bool, error) {
 		resp, err := s.cli.Get(ctx, s.tokenKey(token))
