@@ -14,6 +14,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/attrconform/attrconform/redact"
 )
 
 // maxResponseBytes bounds what is read of one response body.
@@ -261,13 +263,21 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 	return nil
 }
 
-func violation(redact func(string) string, side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
-	if redact == nil {
-		redact = func(s string) string { return s }
+// How much of a finding and of a body a violation quotes.
+const (
+	maxFinding = 2048
+	maxExcerpt = 300
+)
+
+// violation describes what the contract found wrong, every part redacted
+// before it is shortened: a cut must not leave half a token behind.
+func violation(redactFn func(string) string, side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
+	if redactFn == nil {
+		redactFn = (*redact.Redactor)(nil).Redact
 	}
 	return &Violation{
-		Side: side, Method: req.Method, Path: redact(req.URL.RequestURI()), Status: status, Operation: op,
-		Finding: redact(finding), Excerpt: redact(excerpt(body, 300)),
+		Side: side, Method: req.Method, Path: redact.Shorten(redactFn(req.URL.RequestURI()), maxExcerpt), Status: status, Operation: op,
+		Finding: redact.Shorten(redactFn(finding), maxFinding), Excerpt: excerpt(redactFn, body),
 	}
 }
 
@@ -288,14 +298,11 @@ func findings(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-func excerpt(b []byte, n int) string {
+func excerpt(redactFn func(string) string, b []byte) string {
 	if len(b) == 0 {
 		return "(empty)"
 	}
-	if len(b) > n {
-		return string(b[:n]) + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	return string(b)
+	return redact.Shorten(redactFn(string(b)), maxExcerpt)
 }
 
 func readAll(r io.ReadCloser, limit int64) ([]byte, error) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -216,7 +217,7 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Target.Redact}
+	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Redactor}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
 	}
@@ -235,9 +236,9 @@ func (c Caller) Must(r *Response, err error) *Response {
 	}
 	var v *contract.Violation
 	if errors.As(err, &v) {
-		Fail(v.Error())
+		Failf("%s", v.Error())
 	}
-	HarnessError(c.env.Target.Redact(err.Error()))
+	HarnessError(err.Error())
 	return nil
 }
 
@@ -248,7 +249,7 @@ const HarnessErrorPrefix = "HARNESS ERROR: "
 // HarnessError fails the spec as an ERROR, not a FAIL.
 func HarnessError(msg string) {
 	GinkgoHelper()
-	Fail(HarnessErrorPrefix + msg)
+	Failf("%s%s", HarnessErrorPrefix, msg)
 }
 
 // Response is one exchange as the spec sees it.
@@ -263,7 +264,7 @@ type Response struct {
 	// Node is the host that answered, when the target lists several nodes.
 	Node   string
 	obj    map[string]any
-	redact func(string) string
+	redact *redact.Redactor
 }
 
 // Field is a top-level field of the JSON body, or nil.
@@ -317,7 +318,7 @@ func (r *Response) Capacity() int64 {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {
-		Fail(fmt.Sprintf("capacity data is not a JSON integer in %s", r))
+		Failf("capacity data is not a JSON integer in %s", r)
 	}
 	v, _ := n.Int64()
 	return v
@@ -327,13 +328,13 @@ func (r *Response) decodeData(into any) {
 	GinkgoHelper()
 	raw, ok := r.rawData()
 	if !ok {
-		Fail(fmt.Sprintf("the body has no data field: %s", r))
+		Failf("the body has no data field: %s", r)
 	}
 	if string(raw) == "null" {
 		return
 	}
 	if err := json.Unmarshal(raw, into); err != nil {
-		Fail(fmt.Sprintf("data has the wrong shape (%v): %s", err, r))
+		Failf("data has the wrong shape (%v): %s", err, r)
 	}
 }
 
@@ -346,11 +347,12 @@ func (r *Response) rawData() (json.RawMessage, bool) {
 	return raw, ok
 }
 
-// String describes the exchange for failure messages, tokens redacted.
+// String describes the exchange for failure messages: secrets redacted,
+// then the body shortened.
 func (r *Response) String() string {
 	on := ""
 	if r.Node != "" {
 		on = " on " + r.Node
 	}
-	return r.redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, cut(string(r.Body), 400)))
+	return r.redact.Redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, r.redact.Excerpt(string(r.Body), 400)))
 }

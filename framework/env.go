@@ -13,6 +13,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -22,6 +23,9 @@ type Env struct {
 	Profile  profile.Profile
 	Contract *contract.Contract
 	Coverage *contract.Coverage
+	// Redactor removes the target's secrets from every message the run
+	// makes: spec failures, reports, errors.
+	Redactor *redact.Redactor
 	http     *http.Client
 	budget   *budget
 	checker  *contract.Transport // validates requests ahead of a race
@@ -45,7 +49,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}}
+	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}, Redactor: redact.New(t.Secrets()...)}
 	wire := &http.Transport{
 		// No proxy from the environment: traffic goes only where the target says.
 		Proxy:               nil,
@@ -53,7 +57,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	validating := &contract.Transport{Contract: c, Base: wire, Redact: t.Redact, Coverage: e.Coverage}
+	validating := &contract.Transport{Contract: c, Base: wire, Redact: e.Redactor.Redact, Coverage: e.Coverage}
 	e.checker = validating
 	e.budget = &budget{next: validating, perSecond: t.Budget(), operation: c.OperationID}
 	e.http = &http.Client{

@@ -95,12 +95,20 @@ func (e *Env) Touched() (listed map[string][]string, generated int) {
 // Preflight checks, before any spec runs, that the target (and each of its
 // nodes) answers, that
 // its admin token is accepted, that the listed users exist and that their
-// tokens are accepted. Its error is one line saying what to fix.
+// tokens are accepted. Its error is one line saying what to fix, with no
+// secret in it, whatever the target answered.
 func (e *Env) Preflight() error {
+	if err := e.preflight(); err != nil {
+		return errors.New(e.Redactor.Excerpt(oneLine(err), MaxMessage))
+	}
+	return nil
+}
+
+func (e *Env) preflight() error {
 	admin := e.Admin()
 	r, err := admin.Send(http.MethodGet, "/metadata/user/capacity", "", "")
 	if err != nil {
-		return fmt.Errorf("preflight: %s does not answer as the API: %s", e.Target.BaseURL, e.Target.Redact(oneLine(err)))
+		return fmt.Errorf("preflight: %s does not answer as the API: %s", e.Target.BaseURL, oneLine(err))
 	}
 	switch {
 	case r.Status == http.StatusUnauthorized:
@@ -114,7 +122,7 @@ func (e *Env) Preflight() error {
 		r, err := admin.On(i).Send(http.MethodGet, "/metadata/user/capacity", "", "")
 		switch {
 		case err != nil:
-			return fmt.Errorf("preflight: nodes[%d] %s does not answer as the API: %s", i, node, e.Target.Redact(oneLine(err)))
+			return fmt.Errorf("preflight: nodes[%d] %s does not answer as the API: %s", i, node, oneLine(err))
 		case r.Status != http.StatusOK:
 			return fmt.Errorf("preflight: nodes[%d] %s: reading capacity with admin_token answered %d %s; every node must serve the same org and app", i, node, r.Status, r.Text())
 		}
@@ -128,7 +136,7 @@ func (e *Env) Preflight() error {
 		}
 		r, err := e.As(u).Send(http.MethodGet, userPath(u.Name), "", "")
 		if err != nil {
-			return fmt.Errorf("preflight: users[%d] %q: %s", i, u.Name, e.Target.Redact(oneLine(err)))
+			return fmt.Errorf("preflight: users[%d] %q: %s", i, u.Name, oneLine(err))
 		}
 		if r.Status != http.StatusOK {
 			return fmt.Errorf("preflight: users[%d].token is refused for its own user %q (%d %s)", i, u.Name, r.Status, r.Text())
@@ -143,7 +151,7 @@ func (e *Env) Preflight() error {
 func (e *Env) userExists(admin Caller, name string) error {
 	r, err := admin.Send(http.MethodGet, userPath(name), "", "")
 	if err != nil {
-		return errors.New(e.Target.Redact(oneLine(err)))
+		return errors.New(oneLine(err))
 	}
 	var attrs map[string]string
 	if r.Status == http.StatusOK {
@@ -156,7 +164,7 @@ func (e *Env) userExists(admin Caller, name string) error {
 	}
 	w, err := admin.Send(http.MethodPut, userPath(name), body, "application/x-www-form-urlencoded")
 	if err != nil {
-		return errors.New(e.Target.Redact(oneLine(err)))
+		return errors.New(oneLine(err))
 	}
 	if len(attrs) == 0 && w.Status == http.StatusOK {
 		admin.Send(http.MethodDelete, userPath(name), "", "")
@@ -209,7 +217,7 @@ func (e *Env) PrepareUsers() (Snapshot, error) {
 		for _, u := range g.users {
 			r, err := g.c.Send(http.MethodGet, userPath(u.Name), "", "")
 			if err != nil {
-				return nil, fmt.Errorf("reading %s/%s before the run: %s", g.c.app.Name, u.Name, e.Target.Redact(oneLine(err)))
+				return nil, fmt.Errorf("reading %s/%s before the run: %s", g.c.app.Name, u.Name, oneLine(err))
 			}
 			snap[g.c.app.Name][u.Name] = r.attrsOrNil()
 			if err := e.clear(g.c, u.Name); err != nil {
@@ -235,12 +243,12 @@ func (e *Env) RestoreUsers(snap Snapshot) ([]string, error) {
 				want = snap[g.c.app.Name][u.Name]
 				r, err := g.c.Send(http.MethodPut, userPath(u.Name), FormOf(want), "application/x-www-form-urlencoded")
 				if err != nil || r.Status != http.StatusOK {
-					return nil, fmt.Errorf("restoring %s/%s: %s", g.c.app.Name, u.Name, describe(r, err, e.Target.Redact))
+					return nil, fmt.Errorf("restoring %s/%s: %s", g.c.app.Name, u.Name, describe(r, err))
 				}
 			}
 			r, err := g.c.Send(http.MethodGet, userPath(u.Name), "", "")
 			if err != nil {
-				return nil, fmt.Errorf("leak check of %s/%s: %s", g.c.app.Name, u.Name, e.Target.Redact(oneLine(err)))
+				return nil, fmt.Errorf("leak check of %s/%s: %s", g.c.app.Name, u.Name, oneLine(err))
 			}
 			if got := r.attrsOrNil(); !maps.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
 				leaks = append(leaks, fmt.Sprintf("%s/%s holds %d attributes, expected %d", g.c.app.Name, u.Name, len(got), len(want)))
@@ -253,14 +261,14 @@ func (e *Env) RestoreUsers(snap Snapshot) ([]string, error) {
 func (e *Env) clear(c Caller, user string) error {
 	r, err := c.Send(http.MethodDelete, userPath(user), "", "")
 	if err != nil || r.Status != http.StatusOK {
-		return fmt.Errorf("emptying %s/%s: %s", c.app.Name, user, describe(r, err, e.Target.Redact))
+		return fmt.Errorf("emptying %s/%s: %s", c.app.Name, user, describe(r, err))
 	}
 	return nil
 }
 
-func describe(r *Response, err error, redact func(string) string) string {
+func describe(r *Response, err error) string {
 	if err != nil {
-		return redact(oneLine(err))
+		return oneLine(err)
 	}
 	return fmt.Sprintf("%d %s", r.Status, r.Text())
 }

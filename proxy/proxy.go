@@ -26,6 +26,7 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -49,6 +50,10 @@ type Options struct {
 	// OnViolation is called after each exchange that violated a
 	// requirement, once its lines are printed.
 	OnViolation func()
+	// Redactor removes secrets from everything the proxy prints, reports
+	// and records; it learns every token of the traffic's Authorization
+	// headers. Default: one holding the target's secrets.
+	Redactor *redact.Redactor
 	// Transport reaches the target; default a clone of
 	// http.DefaultTransport that leaves Accept-Encoding to the client, so
 	// that bodies pass through as the target sent them.
@@ -62,7 +67,7 @@ type Proxy struct {
 	base     *url.URL
 	contract *contract.Contract
 	judge    *judge.Judge
-	redactor *Redactor
+	redactor *redact.Redactor
 	ledger   *ledger
 	recorder *recorder
 	rp       *httputil.ReverseProxy
@@ -82,7 +87,10 @@ func New(o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{opts: o, base: base, contract: c, redactor: NewRedactor(t), ledger: newLedger(), upstream: o.Transport}
+	p := &Proxy{opts: o, base: base, contract: c, redactor: o.Redactor, ledger: newLedger(), upstream: o.Transport}
+	if p.redactor == nil {
+		p.redactor = redact.New(t.Secrets()...)
+	}
 	if p.judge, err = judge.New(t, c, p.redactor.Redact); err != nil {
 		return nil, err
 	}
@@ -152,7 +160,7 @@ func (p *Proxy) Close() error {
 func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	seq, _ := out.Context().Value(seqKey{}).(int)
 	start := time.Now()
-	p.redactor.See(out.Header.Get("Authorization"))
+	p.see(out.Header.Get("Authorization"))
 	reqBody, err := p.keepRequestBody(out)
 	if err != nil {
 		return nil, err
@@ -279,8 +287,8 @@ func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb req
 	})
 	shown := framework.Exchange{
 		Method: out.Method, Path: p.Redact(p.clientPath(out)), Principal: principal.String(),
-		RequestBody: p.Redact(cut(string(rb.kept), 300)), Status: resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"), ResponseBody: p.Redact(cut(string(body), 600)),
+		RequestBody: p.redactor.Excerpt(string(rb.kept), framework.RequestExcerpt), Status: resp.StatusCode,
+		ContentType: p.redactor.Excerpt(resp.Header.Get("Content-Type"), framework.ResponseExcerpt), ResponseBody: p.redactor.Excerpt(string(body), framework.ResponseExcerpt),
 	}
 	p.ledger.add(seq, v, shown)
 	rec.Operation, rec.Violations = v.Operation, v.Violations
@@ -368,9 +376,17 @@ func (p *Proxy) record(rec Record) {
 	}
 }
 
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+// minSeenToken is the shortest credential of the traffic the proxy learns:
+// shorter ones are no secret worth blanking every such word for.
+const minSeenToken = 4
+
+// see makes the redactor learn the credentials of an Authorization header.
+func (p *Proxy) see(authorization string) {
+	_, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok {
+		token = authorization
 	}
-	return s
+	if token = strings.TrimSpace(token); len(token) >= minSeenToken {
+		p.redactor.Add(token)
+	}
 }

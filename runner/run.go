@@ -4,7 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +119,7 @@ func run(args []string) int {
 	if o.dryRun {
 		return dryRun(tgt, o)
 	}
-	where, stop := redactURL(tgt.BaseURL), func() {}
+	where, stop := tgt.BaseURL, func() {}
 	if o.targetFile == "" {
 		opts, err := bundledOptions(o.mutant, o.raceWindow)
 		if err != nil {
@@ -135,16 +135,17 @@ func run(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	warnShortSecrets()
 	if err := env.Preflight(); err != nil {
 		return usageError("%v", err)
 	}
-	fmt.Printf("Judging %s (profile %s)\n", tgt.Redact(where), env.Profile.Name)
-	summary, err := runSpecs(env, o, os.Stdout)
+	fmt.Fprintf(stdout, "Judging %s (profile %s)\n", where, env.Profile.Name)
+	summary, err := runSpecs(env, o, stdout, terminal(os.Stdout))
 	if err != nil {
 		return usageError("%v", err)
 	}
 	stop() // before the summary, whose last line closes the output
-	summary.Target = tgt.Redact(where)
+	summary.Target = secrets.Redact(where)
 	if baseline != nil {
 		summary.ApplyBaseline(baseline, o.baseline)
 	}
@@ -162,17 +163,15 @@ func run(args []string) int {
 			}
 		}
 	}
-	summary.WriteTerminal(os.Stdout)
+	summary.WriteTerminal(stdout)
 	return summary.ExitCode()
 }
 
-// redactURL hides a password in a base URL's user information.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
+// terminal reports whether f is a terminal, which gets colours; CI logs
+// and pipes get no escape codes.
+func terminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // loadTarget reads the target file, or the bundled reference's tenant
@@ -214,6 +213,7 @@ func loadTarget(o options) (*target.Target, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("with --profile/--opt-in: %w", err)
 	}
+	secrets.Add(t.Secrets()...)
 	return t, nil
 }
 
@@ -225,40 +225,48 @@ func placeholderEnv(name string) (string, bool) {
 }
 
 // runSpecs runs the selected specs against env and turns Ginkgo's report
-// into verdicts per requirement. Ginkgo runs once per process.
-func runSpecs(env *framework.Env, o options, out *os.File) (report.Summary, error) {
+// into verdicts per requirement; Ginkgo's console output goes to console
+// (with colours when color). Ginkgo runs once per process. Its own
+// reports are written from a redacted copy of its report.
+func runSpecs(env *framework.Env, o options, console io.Writer, color bool) (report.Summary, error) {
 	framework.Use(env)
 	cat, err := catalog.Load()
 	if err != nil {
 		return report.Summary{}, err
 	}
-	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = o.labelFilter
-	reporterConfig.Verbose = o.verbose
-	if st, err := out.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
-		reporterConfig.NoColor = true // CI logs and pipes get no escape codes
-	}
 	if o.reportDir != "" {
 		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
 			return report.Summary{}, fmt.Errorf("report dir: %w", err)
 		}
-		reporterConfig.JUnitReport = filepath.Join(o.reportDir, "junit.xml")
-		reporterConfig.JSONReport = filepath.Join(o.reportDir, "report.json")
 	}
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.LabelFilter = o.labelFilter
+	reporterConfig.Verbose = o.verbose
+	reporterConfig.NoColor = !color
+	formatter.ColorableStdOut, formatter.ColorableStdErr = console, stderr
 	var captured types.Report
-	progress := report.NewProgress(out, o.verbose)
+	progress := report.NewProgress(console, o.verbose)
 	ginkgo.ReportBeforeSuite(func(r ginkgo.Report) { progress.Start(r.PreRunStats.SpecsThatWillRun) })
 	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) { progress.SpecDone(sr) })
 	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
-	gomega.RegisterFailHandler(ginkgo.Fail)
+	gomega.RegisterFailHandler(framework.FailHandler)
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
-	summary := report.Build(captured, cat, env.Target.Redact)
+	if o.reportDir != "" {
+		if err := report.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
+			return report.Summary{}, err
+		}
+	}
+	summary := report.Build(captured, cat, secrets.Redact)
 	summary.Profile = env.Profile.Name
 	summary.SuiteVersion = report.SuiteVersion()
 	summary.ContractSHA256 = report.ContractHash(attrconform.Contract)
 	summary.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
 	return summary, nil
 }
+
+// maxReportString bounds each text of Ginkgo's reports (a failure message,
+// a report entry): the specs' own messages are capped smaller.
+const maxReportString = 16 << 10
 
 // suiteT stands in for *testing.T: Ginkgo only needs to be told of failure,
 // and the verdict comes from the report instead.
