@@ -115,7 +115,8 @@ func (j *Judge) Judge(x Exchange) Verdict {
 		out.Outside = true
 		return out
 	}
-	checked := j.contract.Check(contract.Exchange{Request: x.Request, RequestBody: x.RequestBody, Status: x.Status, Header: x.Header, Body: x.Body}, j.redact)
+	checked := j.contract.Check(contract.Exchange{Request: x.Request, RequestBody: x.RequestBody, Status: x.Status, Header: x.Header, Body: x.Body,
+		RequestCut: x.RequestCut, BodyCut: x.BodyTruncated}, j.redact)
 	s.op, s.checked = checked.Operation, checked
 	out.Operation = s.op
 	if checked.Request != nil {

@@ -12,11 +12,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -24,44 +28,49 @@ import (
 // nobody here controls, which echo tokens, answer garbage, drip, never
 // answer or never stop. All of them listen on loopback.
 
-// echoing is a target in front of a faithful one (upstream) that echoes
-// the credentials of every request in every place a server can put text:
-// a header of every answer, and instead of each error answer, a body
-// whose error, error_description and desc quote them; every other such
-// body is cut inside the token, at a length that moves on with every
-// answer, and every third error answer carries the token in its
-// Content-Type. echoed counts the answers it changed.
-func echoing(t *testing.T, upstream string, echoed *atomic.Int64) *httptest.Server {
+// hostileFront is a target in front of a faithful one (upstream) whose
+// answers change on the way back: a header of every answer echoes the
+// request's credentials, and each error answer (the specs provoke many;
+// the preflight none) gets the body body returns for it, numbered from 1.
+// changed counts the error answers changed.
+func hostileFront(t *testing.T, upstream string, body func(resp *http.Response, n int64) string) (srv *httptest.Server, changed *atomic.Int64) {
 	t.Helper()
+	changed = &atomic.Int64{}
 	rp := httputil.NewSingleHostReverseProxy(mustParse(t, upstream))
 	rp.ModifyResponse = func(resp *http.Response) error {
-		auth := resp.Request.Header.Get("Authorization")
-		if auth == "" {
-			return nil
+		if auth := resp.Request.Header.Get("Authorization"); auth != "" {
+			resp.Header.Set("X-Debug-Authorization", auth)
 		}
-		_, token, _ := strings.Cut(auth, " ")
-		resp.Header.Set("X-Debug-Authorization", auth)
 		if resp.StatusCode < 400 {
 			return nil
 		}
-		n := echoed.Add(1)
-		body := fmt.Sprintf(`{"error":"invalid %s","error_description":"the token %s is not accepted","desc":"Bearer %s","timestamp":1,"duration":0}`, auth, token, token)
-		if n%2 == 0 {
-			at := strings.Index(body, token) + int(n/2)%(len(token)+1)
-			body = body[:at]
-		}
-		if n%3 == 0 {
-			resp.Header.Set("Content-Type", "application/json; token="+token)
-		}
+		b := body(resp, changed.Add(1))
 		resp.Body.Close()
-		resp.Body = io.NopCloser(strings.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		resp.Body = io.NopCloser(strings.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
 		return nil
 	}
-	srv := httptest.NewServer(rp)
+	srv = httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, changed
+}
+
+// echo is an error answer whose error, error_description and desc quote
+// the request's credentials; every other one is cut inside the token, at
+// a length that moves on with every answer, and every third carries the
+// token in its Content-Type.
+func echo(resp *http.Response, n int64) string {
+	auth := resp.Request.Header.Get("Authorization")
+	_, token, _ := strings.Cut(auth, " ")
+	body := fmt.Sprintf(`{"error":"invalid %s","error_description":"the token %s is not accepted","desc":"Bearer %s","timestamp":1,"duration":0}`, auth, token, token)
+	if n%2 == 0 && token != "" {
+		body = body[:strings.Index(body, token)+int(n/2)%(len(token)+1)]
+	}
+	if n%3 == 0 {
+		resp.Header.Set("Content-Type", "application/json; token="+token)
+	}
+	return body
 }
 
 // outputsOf is what a run let out: its stdout, stderr and every file of
@@ -112,10 +121,11 @@ func expectNoSecret(t *testing.T, outputs map[string]string, secrets ...string) 
 func TestNoSecretLeavesWhenTheTargetEchoesIt(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-Passw0rd"
-	var echoed atomic.Int64
+	var echoed *atomic.Int64
 	var live *target.Target
 	file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
-		srv := echoing(t, tg.BaseURL, &echoed)
+		var srv *httptest.Server
+		srv, echoed = hostileFront(t, tg.BaseURL, echo)
 		tg.BaseURL = "http://ops:" + password + "@" + strings.TrimPrefix(srv.URL, "http://")
 		live = tg
 	})
@@ -189,10 +199,12 @@ func TestAPasswordInBaseURLIsNeverPrinted(t *testing.T) {
 func TestProxyRedactsWhatTheTargetEchoes(t *testing.T) {
 	t.Parallel()
 	const unlisted = "Unlisted-Token-0f9e8d7c"
-	var echoed atomic.Int64
+	var echoed *atomic.Int64
 	var live *target.Target
 	file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
-		tg.BaseURL = echoing(t, tg.BaseURL, &echoed).URL
+		var srv *httptest.Server
+		srv, echoed = hostileFront(t, tg.BaseURL, echo)
+		tg.BaseURL = srv.URL
 		live = tg
 	})
 	dir := t.TempDir()
@@ -214,4 +226,202 @@ func TestProxyRedactsWhatTheTargetEchoes(t *testing.T) {
 		t.Fatalf("the record shows no redacted echo: the test proves nothing")
 	}
 	expectNoSecret(t, outputs, append(live.Secrets(), unlisted)...)
+}
+
+// Error answers of JSON nested 9000 deep (18 KB) or an object of 285,000
+// keys (4 MB): each is a violation with a short message; the runner stays
+// under 400 MB and its reports under 50 MB.
+func TestHostileJSONKeepsMemoryAndReportsBounded(t *testing.T) {
+	t.Parallel()
+	deep := strings.Repeat("[", 9000) + strings.Repeat("]", 9000)
+	var wide strings.Builder
+	for i := range 285_000 {
+		fmt.Fprintf(&wide, `,"k%d":1`, i)
+	}
+	for name, body := range map[string]string{
+		"deep": `{"error":"x","error_description":` + deep + `,"timestamp":1,"duration":0}`,
+		"wide": `{"error":"x","error_description":"y","timestamp":1,"duration":0` + wide.String() + `}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var changed *atomic.Int64
+			file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
+				var srv *httptest.Server
+				srv, changed = hostileFront(t, tg.BaseURL, func(*http.Response, int64) string { return body })
+				tg.BaseURL = srv.URL
+			})
+			dir := t.TempDir()
+			res := runRunner(t, "--target", file, "--report-dir", dir, "--label-filter", "auth || names || limits")
+			if res.code != 1 || changed.Load() < 20 || !strings.Contains(res.stdout, "beyond any the contract allows") {
+				t.Fatalf("exit %d after %d hostile answers: want FAILs naming the shape\n%s", res.code, changed.Load(), lastLines(res.stdout, 30))
+			}
+			if res.maxRSS > 400<<20 {
+				t.Errorf("the runner peaked at %d MB", res.maxRSS>>20)
+			}
+			var size int64
+			for _, text := range outputsOf(t, res, dir) {
+				size += int64(len(text))
+			}
+			if size > 50<<20 {
+				t.Errorf("the outputs and reports hold %d MB", size>>20)
+			}
+			t.Logf("%d hostile answers; peak RSS %d MB; outputs %d KB", changed.Load(), res.maxRSS>>20, size>>10)
+		})
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// 50 clients PUT 9 MB each at once through `runner proxy`: the proxy keeps
+// what it may judge within its bounds, passes the rest through unjudged
+// and says so, and stays under 1 GB.
+func TestProxyMemoryStaysBoundedUnderLargeBodies(t *testing.T) {
+	t.Parallel()
+	tg, file := referenceFile(t, "")
+	r := startRunner(t, "proxy", "--target", file)
+	url := r.waitFor("http://127.0.0.1:")
+	body := "a=" + strings.Repeat("x", 9<<20)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("PUT", url+userURL+"alice", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tg.AdminToken)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	r.cmd.Process.Signal(os.Interrupt)
+	r.exit()
+	rss := r.cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	if rss > 1<<30 {
+		t.Errorf("the proxy peaked at %d MB", rss>>20)
+	}
+	if !strings.Contains(r.out(), "UNJUDGED") || !strings.Contains(r.out(), "passed through unjudged (the proxy's bounds): ") {
+		t.Errorf("the proxy does not say what it passed through unjudged:\n%s", lastLines(r.out(), 20))
+	}
+	t.Logf("peak RSS %d MB", rss>>20)
+}
+
+// stalling is a target that accepts and then never answers (/silent),
+// drips its answer a byte at a time (/drip) or never ends it (/endless).
+func stalling(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/silent") {
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		chunk := []byte(strings.Repeat(" ", 32<<10))
+		if strings.HasSuffix(r.URL.Path, "/drip") {
+			chunk = chunk[:1]
+		}
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			if len(chunk) == 1 {
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A target that never answers, drips or never ends its answer, and
+// clients that send their body a byte at a time: `runner proxy` holds
+// none of them for longer than its time limits and says what happened.
+func TestProxyHoldsNothingForEver(t *testing.T) {
+	t.Parallel()
+	tg, err := reference.BundledTarget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.BaseURL = stalling(t).URL
+	data, _ := yaml.Marshal(tg)
+	file := filepath.Join(t.TempDir(), "target.yaml")
+	os.WriteFile(file, data, 0o600)
+	r := startRunner(t, "proxy", "--target", file, "--upstream-timeout", "1s", "--client-timeout", "1s")
+	url := r.waitFor("http://127.0.0.1:")
+	within := func(what string, d time.Duration, f func()) {
+		t.Helper()
+		start := time.Now()
+		f()
+		if took := time.Since(start); took > d {
+			t.Errorf("%s took %v, want at most %v", what, took.Round(time.Millisecond), d)
+		}
+	}
+	within("a target that never answers", 5*time.Second, func() {
+		if code, _ := send(t, "GET", url+userURL+"silent", tg.AdminToken, "", ""); code != http.StatusBadGateway {
+			t.Errorf("status %d, want 502", code)
+		}
+	})
+	for _, path := range []string{"drip", "endless"} {
+		within("an answer that "+path+"s", 5*time.Second, func() {
+			req, _ := http.NewRequest("GET", url+userURL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+tg.AdminToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				t.Errorf("%s: %d bytes and a clean end, want a body broken off", path, n)
+			}
+		})
+	}
+	within("20 clients dripping their body", 8*time.Second, func() {
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() { dripClient(t, url) })
+		}
+		wg.Wait()
+	})
+	r.cmd.Process.Signal(os.Interrupt)
+	r.exit()
+	out := r.out()
+	for _, want := range []string{"no whole answer within 1s (--upstream-timeout)", "UNANSWERED", "the answer broke off after", "UNJUDGED", "the client's request body broke off"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the proxy's output lacks %q:\n%s", want, lastLines(out, 30))
+		}
+	}
+}
+
+// dripClient sends a PUT whose body comes a byte every 300 ms, and
+// returns once the proxy has answered or closed the connection.
+func dripClient(t *testing.T, url string) {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT %salice HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n", userURL)
+	answered := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, conn)
+		close(answered)
+	}()
+	for {
+		select {
+		case <-answered:
+			return
+		case <-time.After(300 * time.Millisecond):
+			if _, err := conn.Write([]byte("a")); err != nil {
+				<-answered
+				return
+			}
+		}
+	}
 }

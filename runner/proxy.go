@@ -36,11 +36,16 @@ func proxyCmd(args []string) int {
 	profileName := fs.String("profile", "", "profile overriding the target's: lenient, current or legacy")
 	reference := fs.String("reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
 	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
+	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "how long the target may take over one answer, its body read to the end; then the client gets 502 and the exchange is UNANSWERED")
+	clientTimeout := fs.Duration("client-timeout", time.Minute, "how long a client may take to send one request, its body included; then the proxy drops it (408) and the exchange is UNJUDGED")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *upstreamTimeout <= 0 || *clientTimeout <= 0 {
+		return usageError("proxy: --upstream-timeout and --client-timeout take a duration above 0, e.g. 30s")
 	}
 	if fs.NArg() > 0 {
 		return usageError("proxy: unexpected argument %q", fs.Arg(0))
@@ -52,7 +57,7 @@ func proxyCmd(args []string) int {
 	defer stop()
 
 	violated := make(chan struct{}, 1)
-	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets, RecordFile: *recordFile, OnViolation: func() {
+	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets, RecordFile: *recordFile, UpstreamTimeout: *upstreamTimeout, OnViolation: func() {
 		if *failFast {
 			select {
 			case violated <- struct{}{}:
@@ -69,7 +74,11 @@ func proxyCmd(args []string) int {
 		p.Close()
 		return usageError("proxy: listening on %s: %v", *listen, err)
 	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	// A client is given --client-timeout to send a request, and the time
+	// the target may take on top of it to read the answer: neither a
+	// client that drips nor one that never reads is held for ever.
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, *clientTimeout), ReadTimeout: *clientTimeout,
+		WriteTimeout: *clientTimeout + *upstreamTimeout, IdleTimeout: time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	sig := make(chan os.Signal, 1)
