@@ -33,6 +33,9 @@ type Caller struct {
 	fault     string // the failure to ask a target with fault hooks for
 	base      string // the node the requests go to; empty: the target's base_url (cluster.go)
 	spread    bool   // Together spreads its requests over the nodes (cluster.go)
+	// ctx, when set, bounds the requests instead of the run's context:
+	// the cleanup's requests outlive a stopped run.
+	ctx context.Context
 }
 
 // Admin calls the main app with its admin (app) token.
@@ -167,7 +170,11 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 // request builds a request of c to path (relative to /{org}/{app}), with
 // its time limit.
 func (c Caller) request(method, path, body, contentType string) (*http.Request, context.CancelFunc, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	parent := c.ctx
+	if parent == nil {
+		parent = c.env.run
+	}
+	ctx, cancel := context.WithTimeout(parent, c.env.RequestTimeout)
 	if c.off != "" {
 		ctx = contract.OffContract(ctx, c.off)
 	}
@@ -210,13 +217,16 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := c.env.http.Do(req)
 	if err != nil {
+		c.env.failed(err)
 		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
+		c.env.failed(err)
 		return nil, err
 	}
+	c.env.answered()
 	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Redactor}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
@@ -234,6 +244,7 @@ func (c Caller) Must(r *Response, err error) *Response {
 	if err == nil {
 		return r
 	}
+	c.env.abortIfStopped()
 	var v *contract.Violation
 	if errors.As(err, &v) {
 		Failf("%s", v.Error())

@@ -5,6 +5,7 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -27,9 +28,17 @@ type Env struct {
 	// makes: spec failures, reports, errors.
 	Redactor *redact.Redactor
 	http     *http.Client
-	budget   *budget
-	checker  *contract.Transport // validates requests ahead of a race
-	touched  touched
+	// RequestTimeout bounds each request, its answer read to the end
+	// (DefaultRequestTimeout unless changed before the run).
+	RequestTimeout time.Duration
+	budget         *budget
+	checker        *contract.Transport // validates requests ahead of a race
+	touched        touched
+	// run ends when the run stops (stop, Interrupt): every request but
+	// the cleanup's is made within it.
+	run      context.Context
+	stop     context.CancelCauseFunc
+	progress progress
 }
 
 // NewEnv binds the embedded contract to the target and builds the client
@@ -49,7 +58,8 @@ func NewEnv(t *target.Target) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}, Redactor: redact.New(t.Secrets()...)}
+	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}, Redactor: redact.New(t.Secrets()...), RequestTimeout: DefaultRequestTimeout}
+	e.run, e.stop = context.WithCancelCause(context.Background())
 	wire := &http.Transport{
 		// No proxy from the environment: traffic goes only where the target says.
 		Proxy:               nil,
@@ -61,8 +71,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 	e.checker = validating
 	e.budget = &budget{next: validating, perSecond: t.Budget(), operation: c.OperationID}
 	e.http = &http.Client{
-		Transport: e.budget,
-		Timeout:   30 * time.Second,
+		Transport: e.budget, // each request's context bounds it (RequestTimeout)
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a redirect is an answer to judge, not to follow
 		},

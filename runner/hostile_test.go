@@ -313,9 +313,13 @@ func TestProxyMemoryStaysBoundedUnderLargeBodies(t *testing.T) {
 // drips its answer a byte at a time (/drip) or never ends it (/endless).
 func stalling(t *testing.T) *httptest.Server {
 	t.Helper()
+	quit := make(chan struct{}) // lets the stalled handlers go at the end
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/silent") {
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-quit:
+			}
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -325,6 +329,11 @@ func stalling(t *testing.T) *httptest.Server {
 			chunk = chunk[:1]
 		}
 		for r.Context().Err() == nil {
+			select {
+			case <-quit:
+				return
+			default:
+			}
 			if _, err := w.Write(chunk); err != nil {
 				return
 			}
@@ -334,7 +343,10 @@ func stalling(t *testing.T) *httptest.Server {
 			}
 		}
 	}))
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		close(quit)
+		srv.Close()
+	})
 	return srv
 }
 
@@ -423,5 +435,164 @@ func dripClient(t *testing.T, url string) {
 				return
 			}
 		}
+	}
+}
+
+// dying is a target in front of a faithful one (upstream) that answers
+// until the first batch read (a request no preflight sends) and then
+// stops answering: every request is accepted and never answered, or
+// answered a byte a second, as mode says. stalled counts the requests it
+// did not answer.
+func dying(t *testing.T, upstream, mode string) (srv *httptest.Server, stalled *atomic.Int64) {
+	t.Helper()
+	stalled = &atomic.Int64{}
+	var dead atomic.Bool
+	quit := make(chan struct{}) // lets the stalled handlers go at the end
+	rp := httputil.NewSingleHostReverseProxy(mustParse(t, upstream))
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			dead.Store(true)
+		}
+		if !dead.Load() {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		stalled.Add(1)
+		io.Copy(io.Discard, r.Body)
+		if mode == "drip" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			for _, b := range []byte(`{"timestamp":1,"data":{},"duration":0}`) {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-quit:
+					return
+				case <-time.After(time.Second):
+				}
+				w.Write([]byte{b})
+				w.(http.Flusher).Flush()
+			}
+		}
+		select {
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	}))
+	t.Cleanup(func() {
+		close(quit)
+		srv.Close()
+	})
+	return srv, stalled
+}
+
+// A target that stops answering after the preflight, by never answering
+// or by dripping: the run ends by itself after 5 transport errors in a
+// row, with exit 2 and its reports; the specs it did not reach are "not
+// run (interrupted)" and the cleanup says what it could not restore.
+func TestARunAgainstADeadTargetEndsByItself(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"silent", "drip"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var stalled *atomic.Int64
+			file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
+				var srv *httptest.Server
+				srv, stalled = dying(t, tg.BaseURL, mode)
+				tg.BaseURL = srv.URL
+			})
+			dir := t.TempDir()
+			start := time.Now()
+			res := runRunner(t, "--target", file, "--report-dir", dir, "--request-timeout", "500ms", "--label-filter", "batch || read || write")
+			took := time.Since(start)
+			if res.code != 2 || took > time.Minute {
+				t.Fatalf("exit %d after %v, want 2 within a minute\n%s", res.code, took.Round(time.Second), lastLines(res.stdout, 30))
+			}
+			for _, want := range []string{"The run ended before all its specs ran:", "the target stopped answering after spec", "; 5 transport errors in a row", "The specs ran; then the cleanup after them failed:", "not tried, the target stopped answering"} {
+				if !strings.Contains(res.stdout, want) {
+					t.Errorf("the summary lacks %q:\n%s", want, lastLines(res.stdout, 30))
+				}
+			}
+			s := readSummary(t, filepath.Join(dir, "requirements.json"))
+			notRun := 0
+			for _, sp := range s.Specs {
+				if strings.HasPrefix(sp.Reason, "not run (interrupted): the run stopped: the target stopped answering") {
+					notRun++
+				}
+			}
+			if notRun == 0 || s.Interrupted == "" {
+				t.Errorf("%d specs not run, interrupted %q: want the specs not reached as not run (interrupted)", notRun, s.Interrupted)
+			}
+			for _, f := range []string{"junit.xml", "report.json", "requirements.md", "requirements.html"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("no %s: %v", f, err)
+				}
+			}
+			t.Logf("%s: ended after %v, %d requests left unanswered, %d specs not run", mode, took.Round(time.Millisecond), stalled.Load(), notRun)
+		})
+	}
+}
+
+// SIGTERM in the middle of a run against a target that stopped answering
+// ends it without SIGKILL: the running spec is interrupted, the cleanup
+// is bounded and says what it could not restore, the reports are written.
+func TestSIGTERMEndsARunWithItsReports(t *testing.T) {
+	t.Parallel()
+	var stalled *atomic.Int64
+	file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
+		var srv *httptest.Server
+		srv, stalled = dying(t, tg.BaseURL, "silent")
+		tg.BaseURL = srv.URL
+	})
+	dir := t.TempDir()
+	r := startRunner(t, "--target", file, "--report-dir", dir, "--request-timeout", "3s")
+	for stalled.Load() == 0 {
+		select {
+		case <-r.done:
+			t.Fatalf("the run ended before the target stopped answering:\n%s", r.out())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	start := time.Now()
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.exit(); code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, r.out())
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the run took %v to end after SIGTERM", took.Round(time.Second))
+	}
+	s := readSummary(t, filepath.Join(dir, "requirements.json"))
+	if !strings.Contains(s.Interrupted, "interrupted") || !strings.Contains(s.CleanupFailure, "could not restore") {
+		t.Errorf("interrupted %q, cleanup %q: want the interrupt and what was not restored", s.Interrupted, s.CleanupFailure)
+	}
+	for _, sp := range s.Specs {
+		if sp.Verdict == "DISABLED" && !strings.HasPrefix(sp.Reason, "the ") {
+			t.Errorf("%s: DISABLED (%s), want not run (interrupted)", sp.Name, sp.Reason)
+		}
+	}
+}
+
+// --timeout is the whole run's deadline: a run that cannot finish in time
+// ends at it with exit 2 and its reports.
+func TestTheRunsDeadlineEndsIt(t *testing.T) {
+	t.Parallel()
+	file := startReference(t, func(*target.Target) {}, func(tg *target.Target) {
+		rp := httputil.NewSingleHostReverseProxy(mustParse(t, tg.BaseURL))
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(30 * time.Millisecond)
+			rp.ServeHTTP(w, r)
+		}))
+		t.Cleanup(slow.Close)
+		tg.BaseURL = slow.URL
+	})
+	dir := t.TempDir()
+	start := time.Now()
+	res := runRunner(t, "--target", file, "--report-dir", dir, "--timeout", "4s")
+	if res.code != 2 || time.Since(start) > 45*time.Second {
+		t.Fatalf("exit %d after %v, want 2 soon after the deadline\n%s", res.code, time.Since(start).Round(time.Second), lastLines(res.stdout, 20))
+	}
+	s := readSummary(t, filepath.Join(dir, "requirements.json"))
+	if !strings.Contains(s.Interrupted, "deadline (--timeout") || s.CleanupFailure != "" {
+		t.Errorf("interrupted %q, cleanup %q: want the deadline named, and a cleanup that succeeded", s.Interrupted, s.CleanupFailure)
 	}
 }

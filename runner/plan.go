@@ -38,7 +38,7 @@ func dryRun(t *target.Target, o options) int {
 		return usageError("%v", err)
 	}
 	o.reportDir = ""
-	summary, err := runSpecs(env, o, io.Discard, false)
+	summary, err := runSpecs(env, o, io.Discard, false, o.timeout)
 	if err != nil {
 		return usageError("%v", err)
 	}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -32,7 +34,13 @@ type options struct {
 	baseline, fixture                                                     string
 	verbose, dryRun                                                       bool
 	raceWindow                                                            time.Duration // bundled.Options.RaceWindow; 0 keeps the default
+	timeout, requestTimeout                                               time.Duration
 }
+
+// defaultTimeout is the whole run's deadline unless --timeout says
+// otherwise: a run against the bundled reference takes seconds, one
+// against a live target a few minutes at its request budget.
+const defaultTimeout = 30 * time.Minute
 
 func parseRunFlags(args []string) (options, error) {
 	var o options
@@ -48,6 +56,8 @@ func parseRunFlags(args []string) (options, error) {
 	fs.StringVar(&o.reference, "reference", refAuto, "how to run the bundled reference: auto (a container when a Docker engine answers, else in-process), container, or inprocess")
 	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading a user's version and committing a PUT; 0 commits at once (runs the reference in-process)")
 	fs.StringVar(&o.mutant, "mutant", "", "start the bundled reference with this deliberate defect, to prove the suite fails (see internal/mutant)")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "deadline of the whole run; then the running spec is interrupted, the rest are not run, the listed users are cleaned up (within 30s) and the reports written, exit 2")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", framework.DefaultRequestTimeout, "how long one request may take, its answer read to the end; "+fmt.Sprint(framework.MaxTransportErrors)+" requests in a row without an answer stop the run (exit 2)")
 	fs.StringVar(&o.fixture, "fixture", "", "tenant file (target-file format) the bundled reference serves and the suite judges it by, instead of fixtures/reference.yaml (e.g. fixtures/variants/minimal.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -71,6 +81,9 @@ func parseRunFlags(args []string) (options, error) {
 		o.raceWindow = reference.RaceWindowOf(o.raceWindow)
 	default:
 		o.raceWindow = 0 // the reference's default
+	}
+	if o.timeout <= 0 || o.requestTimeout <= 0 {
+		return o, errors.New("--timeout and --request-timeout take a duration above 0, e.g. 30m or 30s")
 	}
 	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
@@ -96,7 +109,9 @@ func plainGinkgoError(err error) string {
 }
 
 func run(args []string) int {
+	deadline := time.Now()
 	o, err := parseRunFlags(args)
+	deadline = deadline.Add(o.timeout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
@@ -135,12 +150,14 @@ func run(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	env.RequestTimeout = o.requestTimeout
+	defer stopAt(env, deadline, o.timeout)()
 	warnShortSecrets()
 	if err := env.Preflight(); err != nil {
 		return usageError("%v", err)
 	}
 	fmt.Fprintf(stdout, "Judging %s (profile %s)\n", where, env.Profile.Name)
-	summary, err := runSpecs(env, o, stdout, terminal(os.Stdout))
+	summary, err := runSpecs(env, o, stdout, terminal(os.Stdout), time.Until(deadline))
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -165,6 +182,31 @@ func run(args []string) int {
 	}
 	summary.WriteTerminal(stdout)
 	return summary.ExitCode()
+}
+
+// stopAt interrupts the run at its deadline or at SIGINT or SIGTERM, the
+// moments Ginkgo interrupts its specs (runSpecs), so that no request
+// outlives them but the cleanup's; it returns the function that lets go.
+func stopAt(env *framework.Env, deadline time.Time, timeout time.Duration) func() {
+	timer := time.AfterFunc(time.Until(deadline), func() {
+		env.Interrupt(fmt.Errorf("the run's deadline (--timeout %v) passed", timeout))
+	})
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for s := range signals {
+			name := "SIGTERM"
+			if s == os.Interrupt {
+				name = "SIGINT, Ctrl-C"
+			}
+			env.Interrupt(fmt.Errorf("interrupted (%s)", name))
+		}
+	}()
+	return func() {
+		timer.Stop()
+		signal.Stop(signals)
+		close(signals)
+	}
 }
 
 // terminal reports whether f is a terminal, which gets colours; CI logs
@@ -224,11 +266,11 @@ func placeholderEnv(name string) (string, bool) {
 	return "dry-run-" + name, true
 }
 
-// runSpecs runs the selected specs against env and turns Ginkgo's report
-// into verdicts per requirement; Ginkgo's console output goes to console
-// (with colours when color). Ginkgo runs once per process. Its own
-// reports are written from a redacted copy of its report.
-func runSpecs(env *framework.Env, o options, console io.Writer, color bool) (report.Summary, error) {
+// runSpecs runs the selected specs against env, within timeout, and turns
+// Ginkgo's report into verdicts per requirement; Ginkgo's console output
+// goes to console (with colours when color). Ginkgo runs once per
+// process. Its own reports are written from a redacted copy of its report.
+func runSpecs(env *framework.Env, o options, console io.Writer, color bool, timeout time.Duration) (report.Summary, error) {
 	framework.Use(env)
 	cat, err := catalog.Load()
 	if err != nil {
@@ -241,6 +283,13 @@ func runSpecs(env *framework.Env, o options, console io.Writer, color bool) (rep
 	}
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.LabelFilter = o.labelFilter
+	// The run's deadline is stopAt's: at it every request fails, the
+	// running spec ends, no other starts and the cleanup has its own
+	// CleanupTimeout. Ginkgo's deadline, which would cut the cleanup short
+	// too, comes only after that; a spec it interrupts (or a signal) gets
+	// a grace period longer than the cleanup's.
+	suiteConfig.Timeout = timeout + framework.CleanupTimeout + 10*time.Second
+	suiteConfig.GracePeriod = framework.CleanupTimeout + 5*time.Second
 	reporterConfig.Verbose = o.verbose
 	reporterConfig.NoColor = !color
 	formatter.ColorableStdOut, formatter.ColorableStdErr = console, stderr
