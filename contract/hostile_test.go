@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/attrconform/attrconform/contract"
@@ -81,4 +82,26 @@ func cut(err error) string {
 		return "no error"
 	}
 	return err.Error()[:min(len(err.Error()), 500)]
+}
+
+// A redirect is judged as an answer: never followed, and its violation
+// says where it pointed.
+func TestARedirectSaysItWasNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/acme/chat/metadata/user/alice", http.StatusFound)
+	}))
+	defer srv.Close()
+	c, _ := client(t, srv)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	_, err := c.Do(get(context.Background(), srv.URL+"/acme/chat/metadata/user/alice"))
+	var v *contract.Violation
+	if !errors.As(err, &v) || !strings.Contains(v.Error(), "-> 302") || !strings.Contains(v.Error(), "the answer is a redirect to "+other.URL+"/acme/chat/metadata/user/alice, which was not followed") {
+		t.Fatalf("want a violation naming the redirect's target, got %v", cut(err))
+	}
+	if elsewhere.Load() != 0 {
+		t.Fatal("the redirect was followed")
+	}
 }

@@ -217,9 +217,26 @@ func (m match) checkRequest() string {
 // checkResponse is what the contract finds wrong with the answer, or "":
 // against the operation when the route is documented, else against the
 // error envelope.
+// A redirect is an answer like any other: the suite and the proxy never
+// follow one, and a finding about it says where it pointed.
 func (c *Contract) checkResponse(m match, status int, header http.Header, body []byte) string {
+	finding := c.responseFinding(m, status, header, body)
+	if finding != "" && status >= 300 && status < 400 {
+		where := "nowhere (no Location header)"
+		if loc := header.Get("Location"); loc != "" {
+			where = redact.Shorten(loc, maxExcerpt)
+		}
+		finding += fmt.Sprintf("; the answer is a redirect to %s, which was not followed", where)
+	}
+	return finding
+}
+
+func (c *Contract) responseFinding(m match, status int, header http.Header, body []byte) string {
 	if finding := shape(body); finding != "" {
 		return finding
+	}
+	if m.routeErr == nil && status >= 300 && status < 400 && m.in.Route.Operation.Responses.Status(status) == nil {
+		return fmt.Sprintf("status %d is not documented for %s", status, m.op) // kin-openapi lets redirects pass
 	}
 	if m.routeErr != nil {
 		if err := c.validateError(status, header, body); err != nil {
