@@ -60,8 +60,8 @@ type Redactor struct {
 	short   []string        // shorter ones, matched as whole words
 	weak    int             // secrets given shorter than Reliable
 	replace *strings.Replacer
-	// heads and tails index the secrets by their first and last minPiece
-	// bytes, for the pieces at the ends of a text.
+	// heads and tails index the secrets' forms by their first and last
+	// minPiece bytes, for the pieces a cut left.
 	heads, tails map[string][]string
 	maxLen       int // the longest form
 }

@@ -18,6 +18,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log"
 	"os"
 
 	"github.com/attrconform/attrconform/redact"
@@ -43,6 +44,7 @@ func warnShortSecrets() {
 }
 
 func main() {
+	log.SetOutput(stderr) // what libraries and the in-process reference log passes the redactor too
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "diff" {
 		os.Exit(diff(args[1:], stdout))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/attrconform/attrconform/proxy"
 )
@@ -45,7 +44,7 @@ func replayCmd(args []string) int {
 		return code
 	}
 	defer stop()
-	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: os.Stdout})
+	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets})
 	if err != nil {
 		return usageError("replay: %v", err)
 	}
