@@ -10,7 +10,8 @@ const module = "github.com/attrconform/attrconform"
 
 // The layout's arrows run one way: specs -> harness -> contract; the
 // reference -> contract/wire, profile, target (and the module's embedded
-// files, "" below); tools -> anything. The
+// files, "" below); tools -> anything; redact, which every output
+// passes, -> nothing of the module, so that anything may use it. The
 // shipped runner and the harness carry no mutants, and the harness does
 // not depend on the server it judges. The runner links no database client:
 // the reference's etcd and bolt stores are packages of their own, linked
@@ -57,6 +58,8 @@ func TestLayoutArrowsRunOneWay(t *testing.T) {
 				t.Errorf("%s depends on %s: the harness, the specs and the shipped runner carry no mutants", p, d)
 			case (under(p, "framework") || under(p, "suites") || under(p, "contract")) && under(d, "reference"):
 				t.Errorf("%s depends on %s: the harness does not depend on the server it judges", p, d)
+			case p == "redact":
+				t.Errorf("redact depends on %s: it stands on the standard library alone", d)
 			case under(p, "reference") && !(under(d, "reference") || under(d, "contract/wire") || d == "profile" || d == "target" || d == ""):
 				t.Errorf("%s depends on %s: the reference stands on contract/wire, profile, target and the module's embedded files only", p, d)
 			}

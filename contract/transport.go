@@ -14,10 +14,22 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/attrconform/attrconform/redact"
 )
 
-// maxResponseBytes bounds what is read of one response body.
-const maxResponseBytes = 4 << 20
+// MaxBodyBytes bounds what is read of one body. It is far above the
+// largest answer the documents allow (a batch of 100 users of 2 KB each,
+// about 250 KB): a longer answer is a violation, and is not read further.
+const MaxBodyBytes = 4 << 20
+
+// The JSON handed to kin-openapi is bounded in depth and width as well:
+// the documented bodies nest four levels deep and hold a few hundred
+// members at most, and kin-openapi decodes and walks whatever it is given.
+const (
+	maxDepth   = 32
+	maxMembers = 100_000
+)
 
 // Violation is an exchange the contract does not allow. Its message names
 // the validator's finding, the method, path and status, and an excerpt of
@@ -125,10 +137,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := readAll(resp.Body, maxResponseBytes)
+	body, err := readAll(resp.Body, MaxBodyBytes+1)
 	resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading the response of %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, violation(t.Redact, "response", req, resp.StatusCode, m.op, tooLong("answer", resp.ContentLength), body[:MaxBodyBytes])
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if finding := t.Contract.checkResponse(m, resp.StatusCode, resp.Header, body); finding != "" {
@@ -149,7 +164,33 @@ type match struct {
 	routeErr error
 }
 
-var validationOptions = &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent}
+// validationOptions keep the offending value out of kin-openapi's
+// messages: by default they quote the whole document, pretty-printed, at
+// every level it nests.
+var (
+	schemaOptions     = []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails(), openapi3.SetSchemaErrorMessageCustomizer(schemaMessage)}
+	validationOptions = &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: bearerPresent, SchemaValidationOptions: schemaOptions}
+)
+
+// schemaMessage is a schema error as a finding: where and why, and the
+// schema it broke when the reason alone would not say (ours, and small),
+// never the value (the target's, and maybe huge).
+func schemaMessage(err *openapi3.SchemaError) string {
+	var b strings.Builder
+	if p := err.JSONPointer(); len(p) > 0 {
+		fmt.Fprintf(&b, "Error at %q: ", "/"+strings.Join(p, "/"))
+	}
+	switch {
+	case err.Origin != nil:
+		b.WriteString(err.Origin.Error())
+	case err.Reason != "":
+		b.WriteString(err.Reason)
+	default:
+		schema, _ := json.Marshal(err.Schema)
+		fmt.Fprintf(&b, "doesn't match schema %q: %s", err.SchemaField, redact.Shorten(string(schema), 300))
+	}
+	return b.String()
+}
 
 func (c *Contract) match(req *http.Request) match {
 	route, params, err := c.findRoute(req)
@@ -176,7 +217,27 @@ func (m match) checkRequest() string {
 // checkResponse is what the contract finds wrong with the answer, or "":
 // against the operation when the route is documented, else against the
 // error envelope.
+// A redirect is an answer like any other: the suite and the proxy never
+// follow one, and a finding about it says where it pointed.
 func (c *Contract) checkResponse(m match, status int, header http.Header, body []byte) string {
+	finding := c.responseFinding(m, status, header, body)
+	if finding != "" && status >= 300 && status < 400 {
+		where := "nowhere (no Location header)"
+		if loc := header.Get("Location"); loc != "" {
+			where = redact.Shorten(loc, maxExcerpt)
+		}
+		finding += fmt.Sprintf("; the answer is a redirect to %s, which was not followed", where)
+	}
+	return finding
+}
+
+func (c *Contract) responseFinding(m match, status int, header http.Header, body []byte) string {
+	if finding := shape(body); finding != "" {
+		return finding
+	}
+	if m.routeErr == nil && status >= 300 && status < 400 && m.in.Route.Operation.Responses.Status(status) == nil {
+		return fmt.Sprintf("status %d is not documented for %s", status, m.op) // kin-openapi lets redirects pass
+	}
 	if m.routeErr != nil {
 		if err := c.validateError(status, header, body); err != nil {
 			return err.Error()
@@ -192,7 +253,7 @@ func (c *Contract) checkResponse(m match, status int, header http.Header, body [
 }
 
 // Exchange is a request and its answer that already happened, each body
-// read in full.
+// read in full or to MaxBodyBytes.
 type Exchange struct {
 	// Request is the request as sent to the contract's base URL; its Body
 	// is not read.
@@ -201,6 +262,10 @@ type Exchange struct {
 	Status      int
 	Header      http.Header
 	Body        []byte
+	// RequestCut: only the start of the request body was kept (it was
+	// longer than MaxBodyBytes, or not all sent); it is not validated.
+	// BodyCut: the answer was longer than MaxBodyBytes, a violation.
+	RequestCut, BodyCut bool
 }
 
 // Checked is what the contract says of an exchange.
@@ -221,13 +286,77 @@ func (c *Contract) Check(x Exchange, redact func(string) string) Checked {
 	req.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
 	m := c.match(req)
 	out := Checked{Operation: m.op, MethodNotAllowed: errors.Is(m.routeErr, routers.ErrMethodNotAllowed)}
-	if finding := m.checkRequest(); finding != "" {
+	var finding string
+	switch {
+	case !x.RequestCut:
+		finding = m.checkRequest()
+	case len(x.RequestBody) >= MaxBodyBytes:
+		finding = tooLong("request body", -1)
+	}
+	if finding != "" {
 		out.Request = violation(redact, "request", req, 0, m.op, finding, x.RequestBody)
 	}
-	if finding := c.checkResponse(m, x.Status, x.Header, x.Body); finding != "" {
+	finding = tooLong("answer", -1)
+	if !x.BodyCut {
+		finding = c.checkResponse(m, x.Status, x.Header, x.Body)
+	}
+	if finding != "" {
 		out.Response = violation(redact, "response", req, x.Status, m.op, finding, x.Body)
 	}
 	return out
+}
+
+// tooLong is the finding of a body over MaxBodyBytes; declared is its
+// Content-Length, or -1.
+func tooLong(what string, declared int64) string {
+	size := fmt.Sprintf("more than %d bytes", MaxBodyBytes)
+	if declared > MaxBodyBytes {
+		size += fmt.Sprintf(" (Content-Length %d)", declared)
+	}
+	return fmt.Sprintf("the %s is %s, beyond any the contract allows (the largest documented answer, a batch of 100 users of 2 KB each, is about 250 KB); it was not read further", what, size)
+}
+
+// shape is what is wrong with the shape of a JSON body before any schema
+// is applied: nested deeper than maxDepth, or a container of more than
+// maxMembers members. Anything else, invalid JSON included, is left to
+// the validator ("").
+func shape(body []byte) string {
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return ""
+	}
+	type level struct {
+		object bool
+		tokens int
+	}
+	var open []level
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if len(open) > 0 {
+			top := &open[len(open)-1]
+			if d, ok := tok.(json.Delim); !ok || d == '{' || d == '[' {
+				top.tokens++
+			}
+			members, kind := top.tokens, "array"
+			if top.object {
+				members, kind = top.tokens/2, "object"
+			}
+			if members > maxMembers {
+				return fmt.Sprintf("the body holds a JSON %s of more than %d members, beyond any the contract allows; it was not validated further", kind, maxMembers)
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if open = append(open, level{object: tok == json.Delim('{')}); len(open) > maxDepth {
+				return fmt.Sprintf("the body nests JSON more than %d levels deep, beyond any the contract allows; it was not validated further", maxDepth)
+			}
+		case json.Delim('}'), json.Delim(']'):
+			open = open[:len(open)-1]
+		}
+	}
 }
 
 // validateError checks a response to an undocumented route: it must be an
@@ -247,7 +376,7 @@ func (c *Contract) validateError(status int, header http.Header, body []byte) er
 	if err := json.Unmarshal(body, &v); err != nil {
 		return fmt.Errorf("error answer is not JSON: %v", err)
 	}
-	if err := ref.Value.VisitJSON(v); err != nil {
+	if err := ref.Value.VisitJSON(v, schemaOptions...); err != nil {
 		return fmt.Errorf("error answer does not match the Error schema: %v", err)
 	}
 	return nil
@@ -261,13 +390,21 @@ func bearerPresent(_ context.Context, in *openapi3filter.AuthenticationInput) er
 	return nil
 }
 
-func violation(redact func(string) string, side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
-	if redact == nil {
-		redact = func(s string) string { return s }
+// How much of a finding and of a body a violation quotes.
+const (
+	maxFinding = 2048
+	maxExcerpt = 300
+)
+
+// violation describes what the contract found wrong, every part redacted
+// before it is shortened: a cut must not leave half a token behind.
+func violation(redactFn func(string) string, side string, req *http.Request, status int, op, finding string, body []byte) *Violation {
+	if redactFn == nil {
+		redactFn = (*redact.Redactor)(nil).Redact
 	}
 	return &Violation{
-		Side: side, Method: req.Method, Path: redact(req.URL.RequestURI()), Status: status, Operation: op,
-		Finding: redact(finding), Excerpt: redact(excerpt(body, 300)),
+		Side: side, Method: req.Method, Path: redact.Shorten(redactFn(req.URL.RequestURI()), maxExcerpt), Status: status, Operation: op,
+		Finding: redact.Shorten(redactFn(finding), maxFinding), Excerpt: excerpt(redactFn, body),
 	}
 }
 
@@ -288,14 +425,11 @@ func findings(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-func excerpt(b []byte, n int) string {
+func excerpt(redactFn func(string) string, b []byte) string {
 	if len(b) == 0 {
 		return "(empty)"
 	}
-	if len(b) > n {
-		return string(b[:n]) + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	return string(b)
+	return redact.Shorten(redactFn(string(b)), maxExcerpt)
 }
 
 func readAll(r io.ReadCloser, limit int64) ([]byte, error) {

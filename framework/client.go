@@ -16,6 +16,7 @@ import (
 
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -32,6 +33,9 @@ type Caller struct {
 	fault     string // the failure to ask a target with fault hooks for
 	base      string // the node the requests go to; empty: the target's base_url (cluster.go)
 	spread    bool   // Together spreads its requests over the nodes (cluster.go)
+	// ctx, when set, bounds the requests instead of the run's context:
+	// the cleanup's requests outlive a stopped run.
+	ctx context.Context
 }
 
 // Admin calls the main app with its admin (app) token.
@@ -166,7 +170,11 @@ func (c Caller) Send(method, path, body, contentType string) (*Response, error) 
 // request builds a request of c to path (relative to /{org}/{app}), with
 // its time limit.
 func (c Caller) request(method, path, body, contentType string) (*http.Request, context.CancelFunc, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	parent := c.ctx
+	if parent == nil {
+		parent = c.env.run
+	}
+	ctx, cancel := context.WithTimeout(parent, c.env.RequestTimeout)
 	if c.off != "" {
 		ctx = contract.OffContract(ctx, c.off)
 	}
@@ -209,14 +217,17 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := c.env.http.Do(req)
 	if err != nil {
+		c.env.failed(err)
 		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
+		c.env.failed(err)
 		return nil, err
 	}
-	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Target.Redact}
+	c.env.answered()
+	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Redactor}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
 	}
@@ -233,11 +244,12 @@ func (c Caller) Must(r *Response, err error) *Response {
 	if err == nil {
 		return r
 	}
+	c.env.abortIfStopped()
 	var v *contract.Violation
 	if errors.As(err, &v) {
-		Fail(v.Error())
+		Failf("%s", v.Error())
 	}
-	HarnessError(c.env.Target.Redact(err.Error()))
+	HarnessError(err.Error())
 	return nil
 }
 
@@ -248,7 +260,7 @@ const HarnessErrorPrefix = "HARNESS ERROR: "
 // HarnessError fails the spec as an ERROR, not a FAIL.
 func HarnessError(msg string) {
 	GinkgoHelper()
-	Fail(HarnessErrorPrefix + msg)
+	Failf("%s%s", HarnessErrorPrefix, msg)
 }
 
 // Response is one exchange as the spec sees it.
@@ -263,7 +275,7 @@ type Response struct {
 	// Node is the host that answered, when the target lists several nodes.
 	Node   string
 	obj    map[string]any
-	redact func(string) string
+	redact *redact.Redactor
 }
 
 // Field is a top-level field of the JSON body, or nil.
@@ -317,7 +329,7 @@ func (r *Response) Capacity() int64 {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {
-		Fail(fmt.Sprintf("capacity data is not a JSON integer in %s", r))
+		Failf("capacity data is not a JSON integer in %s", r)
 	}
 	v, _ := n.Int64()
 	return v
@@ -327,13 +339,13 @@ func (r *Response) decodeData(into any) {
 	GinkgoHelper()
 	raw, ok := r.rawData()
 	if !ok {
-		Fail(fmt.Sprintf("the body has no data field: %s", r))
+		Failf("the body has no data field: %s", r)
 	}
 	if string(raw) == "null" {
 		return
 	}
 	if err := json.Unmarshal(raw, into); err != nil {
-		Fail(fmt.Sprintf("data has the wrong shape (%v): %s", err, r))
+		Failf("data has the wrong shape (%v): %s", err, r)
 	}
 }
 
@@ -346,11 +358,12 @@ func (r *Response) rawData() (json.RawMessage, bool) {
 	return raw, ok
 }
 
-// String describes the exchange for failure messages, tokens redacted.
+// String describes the exchange for failure messages: secrets redacted,
+// then the body shortened.
 func (r *Response) String() string {
 	on := ""
 	if r.Node != "" {
 		on = " on " + r.Node
 	}
-	return r.redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, cut(string(r.Body), 400)))
+	return r.redact.Redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, r.redact.Excerpt(string(r.Body), 400)))
 }

@@ -160,7 +160,7 @@ func (s *Staleness) Capacities(c Caller) []int64 {
 		for i := range nodes {
 			r := c.On(i).Capacity()
 			if r.Status != http.StatusOK {
-				Fail(fmt.Sprintf("reading capacity on every node: %s", r))
+				Failf("reading capacity on every node: %s", r)
 			}
 			got[i] = r.Capacity()
 		}

@@ -5,6 +5,7 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -22,10 +24,21 @@ type Env struct {
 	Profile  profile.Profile
 	Contract *contract.Contract
 	Coverage *contract.Coverage
+	// Redactor removes the target's secrets from every message the run
+	// makes: spec failures, reports, errors.
+	Redactor *redact.Redactor
 	http     *http.Client
-	budget   *budget
-	checker  *contract.Transport // validates requests ahead of a race
-	touched  touched
+	// RequestTimeout bounds each request, its answer read to the end
+	// (DefaultRequestTimeout unless changed before the run).
+	RequestTimeout time.Duration
+	budget         *budget
+	checker        *contract.Transport // validates requests ahead of a race
+	touched        touched
+	// run ends when the run stops (stop, Interrupt): every request but
+	// the cleanup's is made within it.
+	run      context.Context
+	stop     context.CancelCauseFunc
+	progress progress
 }
 
 // NewEnv binds the embedded contract to the target and builds the client
@@ -45,7 +58,8 @@ func NewEnv(t *target.Target) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}}
+	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}, Redactor: redact.New(t.Secrets()...), RequestTimeout: DefaultRequestTimeout}
+	e.run, e.stop = context.WithCancelCause(context.Background())
 	wire := &http.Transport{
 		// No proxy from the environment: traffic goes only where the target says.
 		Proxy:               nil,
@@ -53,12 +67,11 @@ func NewEnv(t *target.Target) (*Env, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	validating := &contract.Transport{Contract: c, Base: wire, Redact: t.Redact, Coverage: e.Coverage}
+	validating := &contract.Transport{Contract: c, Base: wire, Redact: e.Redactor.Redact, Coverage: e.Coverage}
 	e.checker = validating
 	e.budget = &budget{next: validating, perSecond: t.Budget(), operation: c.OperationID}
 	e.http = &http.Client{
-		Transport: e.budget,
-		Timeout:   30 * time.Second,
+		Transport: e.budget, // each request's context bounds it (RequestTimeout)
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a redirect is an answer to judge, not to follow
 		},

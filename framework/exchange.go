@@ -11,8 +11,8 @@ import (
 // of a failed spec, for reports that show what the target answered.
 const ReportEntryExchange = "exchange"
 
-// Exchange is a request and its answer as reports show them: tokens
-// redacted, bodies cut.
+// Exchange is a request and its answer as reports show them: secrets
+// redacted, then bodies shortened to RequestExcerpt and ResponseExcerpt.
 type Exchange struct {
 	Method       string `json:"method"`
 	Path         string `json:"path"`
@@ -32,19 +32,20 @@ func (x Exchange) String() string {
 	return fmt.Sprintf("%s %s%s as %s -> %d %s", x.Method, x.Path, on, x.Principal, x.Status, x.ResponseBody)
 }
 
+// How much of a body a report shows.
+const (
+	RequestExcerpt  = 300
+	ResponseExcerpt = 600
+)
+
 var last struct {
 	sync.Mutex
-	x *Exchange
+	r *Response
 }
 
 func remember(r *Response) {
-	x := &Exchange{
-		Method: r.Method, Path: r.Path, Node: r.Node, Principal: r.Principal,
-		RequestBody: r.redact(cut(r.RequestBody, 300)), Status: r.Status,
-		ContentType: r.Header.Get("Content-Type"), ResponseBody: r.redact(cut(string(r.Body), 600)),
-	}
 	last.Lock()
-	last.x = x
+	last.r = r
 	last.Unlock()
 }
 
@@ -52,17 +53,19 @@ func remember(r *Response) {
 // when the spec failed; the suites call it after each spec.
 func RecordFailingExchange() {
 	last.Lock()
-	x := last.x
-	last.x = nil
+	r := last.r
+	last.r = nil
 	last.Unlock()
-	if x != nil && CurrentSpecReport().Failed() {
-		AddReportEntry(ReportEntryExchange, *x, ReportEntryVisibilityNever)
+	if r != nil && CurrentSpecReport().Failed() {
+		AddReportEntry(ReportEntryExchange, r.exchange(), ReportEntryVisibilityNever)
 	}
 }
 
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+// exchange is r as reports show it.
+func (r *Response) exchange() Exchange {
+	return Exchange{
+		Method: r.Method, Path: r.redact.Redact(r.Path), Node: r.Node, Principal: r.redact.Redact(r.Principal),
+		RequestBody: r.redact.Excerpt(r.RequestBody, RequestExcerpt), Status: r.Status,
+		ContentType: r.redact.Excerpt(r.Header.Get("Content-Type"), ResponseExcerpt), ResponseBody: r.redact.Excerpt(string(r.Body), ResponseExcerpt),
 	}
-	return s
 }

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -95,12 +96,23 @@ func (e *Env) Touched() (listed map[string][]string, generated int) {
 // Preflight checks, before any spec runs, that the target (and each of its
 // nodes) answers, that
 // its admin token is accepted, that the listed users exist and that their
-// tokens are accepted. Its error is one line saying what to fix.
+// tokens are accepted. Its error is one line saying what to fix, with no
+// secret in it, whatever the target answered.
 func (e *Env) Preflight() error {
+	if err := e.preflight(); err != nil {
+		if cause := e.Stopped(); cause != nil {
+			err = fmt.Errorf("preflight: the run stopped: %w", cause)
+		}
+		return errors.New(e.Redactor.Excerpt(oneLine(err), MaxMessage))
+	}
+	return nil
+}
+
+func (e *Env) preflight() error {
 	admin := e.Admin()
 	r, err := admin.Send(http.MethodGet, "/metadata/user/capacity", "", "")
 	if err != nil {
-		return fmt.Errorf("preflight: %s does not answer as the API: %s", e.Target.BaseURL, e.Target.Redact(oneLine(err)))
+		return fmt.Errorf("preflight: %s does not answer as the API: %s", e.Target.BaseURL, oneLine(err))
 	}
 	switch {
 	case r.Status == http.StatusUnauthorized:
@@ -114,7 +126,7 @@ func (e *Env) Preflight() error {
 		r, err := admin.On(i).Send(http.MethodGet, "/metadata/user/capacity", "", "")
 		switch {
 		case err != nil:
-			return fmt.Errorf("preflight: nodes[%d] %s does not answer as the API: %s", i, node, e.Target.Redact(oneLine(err)))
+			return fmt.Errorf("preflight: nodes[%d] %s does not answer as the API: %s", i, node, oneLine(err))
 		case r.Status != http.StatusOK:
 			return fmt.Errorf("preflight: nodes[%d] %s: reading capacity with admin_token answered %d %s; every node must serve the same org and app", i, node, r.Status, r.Text())
 		}
@@ -128,7 +140,7 @@ func (e *Env) Preflight() error {
 		}
 		r, err := e.As(u).Send(http.MethodGet, userPath(u.Name), "", "")
 		if err != nil {
-			return fmt.Errorf("preflight: users[%d] %q: %s", i, u.Name, e.Target.Redact(oneLine(err)))
+			return fmt.Errorf("preflight: users[%d] %q: %s", i, u.Name, oneLine(err))
 		}
 		if r.Status != http.StatusOK {
 			return fmt.Errorf("preflight: users[%d].token is refused for its own user %q (%d %s)", i, u.Name, r.Status, r.Text())
@@ -143,7 +155,7 @@ func (e *Env) Preflight() error {
 func (e *Env) userExists(admin Caller, name string) error {
 	r, err := admin.Send(http.MethodGet, userPath(name), "", "")
 	if err != nil {
-		return errors.New(e.Target.Redact(oneLine(err)))
+		return errors.New(oneLine(err))
 	}
 	var attrs map[string]string
 	if r.Status == http.StatusOK {
@@ -156,7 +168,7 @@ func (e *Env) userExists(admin Caller, name string) error {
 	}
 	w, err := admin.Send(http.MethodPut, userPath(name), body, "application/x-www-form-urlencoded")
 	if err != nil {
-		return errors.New(e.Target.Redact(oneLine(err)))
+		return errors.New(oneLine(err))
 	}
 	if len(attrs) == 0 && w.Status == http.StatusOK {
 		admin.Send(http.MethodDelete, userPath(name), "", "")
@@ -209,7 +221,7 @@ func (e *Env) PrepareUsers() (Snapshot, error) {
 		for _, u := range g.users {
 			r, err := g.c.Send(http.MethodGet, userPath(u.Name), "", "")
 			if err != nil {
-				return nil, fmt.Errorf("reading %s/%s before the run: %s", g.c.app.Name, u.Name, e.Target.Redact(oneLine(err)))
+				return nil, fmt.Errorf("reading %s/%s before the run: %s", g.c.app.Name, u.Name, oneLine(err))
 			}
 			snap[g.c.app.Name][u.Name] = r.attrsOrNil()
 			if err := e.clear(g.c, u.Name); err != nil {
@@ -222,47 +234,85 @@ func (e *Env) PrepareUsers() (Snapshot, error) {
 
 // RestoreUsers empties the listed users again, or restores the snapshot
 // when the target preserves attributes, and then checks that every listed
-// user holds what it should: the leak check. It returns what was left behind.
+// user holds what it should: the leak check. It returns what was left
+// behind. It runs also after the run stopped, within CleanupTimeout, and
+// tries no further user once the target gives no answer; its error names
+// every user it could not restore.
 func (e *Env) RestoreUsers(snap Snapshot) ([]string, error) {
-	var leaks []string
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
+	defer cancel()
+	var leaks, failed, untried []string
+	var gone string // why no further user is tried
 	for _, g := range e.listedUsers() {
+		c := g.c
+		c.ctx = ctx
 		for _, u := range g.users {
-			if err := e.clear(g.c, u.Name); err != nil {
-				return nil, err
+			if gone == "" && ctx.Err() != nil {
+				gone = fmt.Sprintf("the cleanup's %v were spent", CleanupTimeout)
 			}
-			want := map[string]string{}
-			if e.Target.PreserveAttributes && len(snap[g.c.app.Name][u.Name]) > 0 {
-				want = snap[g.c.app.Name][u.Name]
-				r, err := g.c.Send(http.MethodPut, userPath(u.Name), FormOf(want), "application/x-www-form-urlencoded")
-				if err != nil || r.Status != http.StatusOK {
-					return nil, fmt.Errorf("restoring %s/%s: %s", g.c.app.Name, u.Name, describe(r, err, e.Target.Redact))
+			if gone != "" {
+				untried = append(untried, c.app.Name+"/"+u.Name)
+				continue
+			}
+			leak, err := e.restore(c, u.Name, snap[c.app.Name][u.Name])
+			switch {
+			case err != nil:
+				failed = append(failed, oneLine(err))
+				if transportError(err) {
+					gone = "the target stopped answering"
 				}
-			}
-			r, err := g.c.Send(http.MethodGet, userPath(u.Name), "", "")
-			if err != nil {
-				return nil, fmt.Errorf("leak check of %s/%s: %s", g.c.app.Name, u.Name, e.Target.Redact(oneLine(err)))
-			}
-			if got := r.attrsOrNil(); !maps.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-				leaks = append(leaks, fmt.Sprintf("%s/%s holds %d attributes, expected %d", g.c.app.Name, u.Name, len(got), len(want)))
+			case leak != "":
+				leaks = append(leaks, leak)
 			}
 		}
 	}
-	return leaks, nil
+	if len(failed) == 0 {
+		return leaks, nil
+	}
+	msg := "could not restore every listed user: " + strings.Join(failed, "; ")
+	if len(untried) > 0 {
+		msg += fmt.Sprintf("; not tried, %s: %s", gone, strings.Join(untried, ", "))
+	}
+	return leaks, fmt.Errorf("%s (their attributes may be as the specs left them)", msg)
+}
+
+// restore empties user, writes want back when the target preserves
+// attributes, and reads the user back: a leak is what it holds beyond
+// want. A failed request is returned wrapped, naming the step.
+func (e *Env) restore(c Caller, user string, want map[string]string) (leak string, err error) {
+	if err := e.clear(c, user); err != nil {
+		return "", err
+	}
+	if !e.Target.PreserveAttributes || len(want) == 0 {
+		want = map[string]string{}
+	} else if r, err := c.Send(http.MethodPut, userPath(user), FormOf(want), "application/x-www-form-urlencoded"); err != nil || r.Status != http.StatusOK {
+		return "", stepError("restoring", c, user, r, err)
+	}
+	r, err := c.Send(http.MethodGet, userPath(user), "", "")
+	if err != nil {
+		return "", stepError("the leak check of", c, user, r, err)
+	}
+	if got := r.attrsOrNil(); !maps.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+		return fmt.Sprintf("%s/%s holds %d attributes, expected %d", c.app.Name, user, len(got), len(want)), nil
+	}
+	return "", nil
 }
 
 func (e *Env) clear(c Caller, user string) error {
 	r, err := c.Send(http.MethodDelete, userPath(user), "", "")
 	if err != nil || r.Status != http.StatusOK {
-		return fmt.Errorf("emptying %s/%s: %s", c.app.Name, user, describe(r, err, e.Target.Redact))
+		return stepError("emptying", c, user, r, err)
 	}
 	return nil
 }
 
-func describe(r *Response, err error, redact func(string) string) string {
+// stepError says which step failed for user and how: the request's error
+// (wrapped), or the answer.
+func stepError(step string, c Caller, user string, r *Response, err error) error {
 	if err != nil {
-		return redact(oneLine(err))
+		return fmt.Errorf("%s %s/%s: %w", step, c.app.Name, user, err)
 	}
-	return fmt.Sprintf("%d %s", r.Status, r.Text())
+	return fmt.Errorf("%s %s/%s: %d %s", step, c.app.Name, user, r.Status, r.Text())
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }

@@ -74,7 +74,7 @@ func (c Caller) Together(reqs []Request) Round {
 		}
 	}
 	if !c.noBudget {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(c.env.run, 30*time.Second)
 		defer cancel()
 		for i, n := range sameOperation(c.env, built) {
 			if err := c.env.budget.reserve(ctx, built[i], n); err != nil {

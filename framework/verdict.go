@@ -45,8 +45,8 @@ func (e *Env) Saw(k profile.Knob, alt string, r *Response) {
 	AddReportEntry(ReportEntryAlternative, a, ReportEntryVisibilityFailureOrVerbose)
 	if !e.Profile.Accepts(k, alt) {
 		d, _ := profile.Lookup(k)
-		Fail(fmt.Sprintf("%s (%s): the target chose %q but profile %s accepts only %s\n  exchange: %s",
-			k, d.Divergence, alt, e.Profile.Name, strings.Join(a.Allowed, " or "), r))
+		Failf("%s (%s): the target chose %q but profile %s accepts only %s\n  exchange: %s",
+			k, d.Divergence, alt, e.Profile.Name, strings.Join(a.Allowed, " or "), r)
 	}
 }
 

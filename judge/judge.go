@@ -22,8 +22,13 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
+
+// maxProblem bounds what a finding says, quotes of the target's words
+// included.
+const maxProblem = 2048
 
 // Judge applies the rules for one target: its limits, metrics, profile
 // and tokens.
@@ -115,7 +120,8 @@ func (j *Judge) Judge(x Exchange) Verdict {
 		out.Outside = true
 		return out
 	}
-	checked := j.contract.Check(contract.Exchange{Request: x.Request, RequestBody: x.RequestBody, Status: x.Status, Header: x.Header, Body: x.Body}, j.redact)
+	checked := j.contract.Check(contract.Exchange{Request: x.Request, RequestBody: x.RequestBody, Status: x.Status, Header: x.Header, Body: x.Body,
+		RequestCut: x.RequestCut, BodyCut: x.BodyTruncated}, j.redact)
 	s.op, s.checked = checked.Operation, checked
 	out.Operation = s.op
 	if checked.Request != nil {
@@ -136,7 +142,7 @@ func (j *Judge) Judge(x Exchange) Verdict {
 	}
 	sort.Strings(out.Held)
 	for id, problems := range v.bad {
-		out.Violations = append(out.Violations, Finding{Requirement: id, Problem: j.redact(strings.Join(problems, "; "))})
+		out.Violations = append(out.Violations, Finding{Requirement: id, Problem: redact.Shorten(j.redact(strings.Join(problems, "; ")), maxProblem)})
 	}
 	sort.Slice(out.Violations, func(a, b int) bool { return out.Violations[a].Requirement < out.Violations[b].Requirement })
 	if len(v.alts) > 0 {

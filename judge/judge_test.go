@@ -11,6 +11,7 @@ import (
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
@@ -35,7 +36,7 @@ func newJudge(t *testing.T, tg *target.Target) *judge.Judge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := judge.New(tg, c, tg.Redact)
+	j, err := judge.New(tg, c, redact.New(tg.Secrets()...).Redact)
 	if err != nil {
 		t.Fatal(err)
 	}

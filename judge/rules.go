@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/attrconform/attrconform/profile"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -113,14 +114,14 @@ func integer(body []byte, name string) bool { return integers[name].Match(body) 
 // envelopeRule: every answer is a JSON object; a success carries integer
 // timestamp (Unix ms) and duration, data, and no top-level error; an
 // error carries its text, timestamp and duration.
-func envelopeRule(_ *Judge, s *seen, v *verdict) {
+func envelopeRule(j *Judge, s *seen, v *verdict) {
 	if s.BodyTruncated {
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(s.Header.Get("Content-Type")); mt != "application/json" {
 		v.fail("UA-GEN-006", "Content-Type is %q, not application/json", s.Header.Get("Content-Type"))
 	} else if s.obj == nil {
-		v.fail("UA-GEN-006", "the body is not a JSON object: %s", excerpt(s.Body))
+		v.fail("UA-GEN-006", "the body is not a JSON object: %s", j.excerpt(s.Body))
 	} else {
 		v.ok("UA-GEN-006")
 	}
@@ -425,15 +426,17 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-func excerpt(b []byte) string {
+// excerpt is the start of a body for a problem's text, redacted before it
+// is cut.
+func (j *Judge) excerpt(b []byte) string {
 	if len(b) == 0 {
 		return "(empty)"
 	}
-	b = b[:min(len(b), 120)]
-	if !utf8.Valid(b) {
-		return fmt.Sprintf("%q (not UTF-8)", b)
+	shown := redact.Shorten(j.redact(string(b)), 120)
+	if !utf8.ValidString(shown) {
+		return fmt.Sprintf("%q (not UTF-8)", shown)
 	}
-	return oneLine(string(b))
+	return oneLine(shown)
 }
 
 func ints(v []int) string {

@@ -26,14 +26,19 @@ func TestBodyDifferenceIgnoresVolatileMembers(t *testing.T) {
 	}
 }
 
-func TestRedactorForgetsNoTokenItSaw(t *testing.T) {
+func TestProxyRedactsEveryTokenItSaw(t *testing.T) {
 	tg := testTarget()
-	r := NewRedactor(tg)
-	r.See("Bearer short")
-	r.See("Bearer a-long-unlisted-token-1")
-	r.See("Bearer a-long-unlisted-token-1-and-more")
-	got := r.Redact("x a-long-unlisted-token-1-and-more y a-long-unlisted-token-1 z short " + tg.AdminToken + " bearer sometokenvalue")
-	if want := "x [REDACTED] y [REDACTED] z short [REDACTED] bearer [REDACTED]"; got != want {
+	tg.BaseURL = "http://127.0.0.1:1"
+	p, err := New(Options{Target: tg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.see("Bearer abc")
+	p.see("Bearer a-long-unlisted-token-1")
+	p.see("Bearer a-long-unlisted-token-1-and-more")
+	p.see("Basic short")
+	got := p.Redact("x a-long-unlisted-token-1-and-more y a-long-unlisted-token-1 z abc short " + tg.AdminToken + " bearer sometokenvalue1")
+	if want := "x [REDACTED] y [REDACTED] z abc [REDACTED] [REDACTED] bearer [REDACTED]"; got != want {
 		t.Fatalf("%q, want %q", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -26,13 +27,10 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
-
-// keptBytes bounds what is kept of one body for judging and recording;
-// the client still gets all of it.
-const keptBytes = 8 << 20
 
 // Options say where the proxy forwards and what it does with what it sees.
 type Options struct {
@@ -49,6 +47,14 @@ type Options struct {
 	// OnViolation is called after each exchange that violated a
 	// requirement, once its lines are printed.
 	OnViolation func()
+	// Redactor removes secrets from everything the proxy prints, reports
+	// and records; it learns every token of the traffic's Authorization
+	// headers. Default: one holding the target's secrets.
+	Redactor *redact.Redactor
+	// UpstreamTimeout bounds each exchange with the target, from sending
+	// the request to the end of the answer; default 30 s. A target that
+	// does not answer in time is UNANSWERED, and the client gets 502.
+	UpstreamTimeout time.Duration
 	// Transport reaches the target; default a clone of
 	// http.DefaultTransport that leaves Accept-Encoding to the client, so
 	// that bodies pass through as the target sent them.
@@ -62,11 +68,12 @@ type Proxy struct {
 	base     *url.URL
 	contract *contract.Contract
 	judge    *judge.Judge
-	redactor *Redactor
+	redactor *redact.Redactor
 	ledger   *ledger
 	recorder *recorder
 	rp       *httputil.ReverseProxy
 	upstream http.RoundTripper
+	memory   *memory
 	seq      atomic.Int64
 	outMu    sync.Mutex
 }
@@ -82,7 +89,13 @@ func New(o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{opts: o, base: base, contract: c, redactor: NewRedactor(t), ledger: newLedger(), upstream: o.Transport}
+	p := &Proxy{opts: o, base: base, contract: c, redactor: o.Redactor, ledger: newLedger(), upstream: o.Transport, memory: &memory{free: memoryBytes}}
+	if p.opts.UpstreamTimeout <= 0 {
+		p.opts.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if p.redactor == nil {
+		p.redactor = redact.New(t.Secrets()...)
+	}
 	if p.judge, err = judge.New(t, c, p.redactor.Redact); err != nil {
 		return nil, err
 	}
@@ -111,6 +124,9 @@ func New(o Options) (*Proxy, error) {
 	}
 	return p, nil
 }
+
+// DefaultUpstreamTimeout is Options.UpstreamTimeout's default.
+const DefaultUpstreamTimeout = 30 * time.Second
 
 type roundTripper func(*http.Request) (*http.Response, error)
 
@@ -152,89 +168,71 @@ func (p *Proxy) Close() error {
 func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	seq, _ := out.Context().Value(seqKey{}).(int)
 	start := time.Now()
-	p.redactor.See(out.Header.Get("Authorization"))
-	reqBody, err := p.keepRequestBody(out)
+	p.see(out.Header.Get("Authorization"))
+	req, err := p.keepRequest(out)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.upstream.RoundTrip(out)
-	if err != nil || resp.StatusCode == http.StatusSwitchingProtocols {
-		return resp, err
+	ctx, cancel := context.WithTimeout(out.Context(), p.opts.UpstreamTimeout)
+	resp, err := p.upstream.RoundTrip(out.WithContext(ctx))
+	if err != nil {
+		cancel()
+		req.release()
+		if st := req.state(); st.err != nil {
+			return nil, &clientError{st.err}
+		}
+		return nil, p.upstreamError(ctx, err)
 	}
-	resp.Body = &capture{rc: resp.Body, done: func(c *capture) {
-		p.exchangeDone(seq, start, out, reqBody, resp, c)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// Not the API: the connection is the client's and the target's.
+		req.release()
+		resp.Body = upgraded{resp.Body.(io.ReadWriteCloser), cancel}
+		return resp, nil
+	}
+	resp.Body = &capture{rc: resp.Body, kept: &kept{mem: p.memory, expect: resp.ContentLength}, ctx: ctx, done: func(c *capture) {
+		p.exchangeDone(seq, start, out, req, resp, c)
+		req.release()
+		c.kept.release()
+		cancel()
 	}}
 	return resp, nil
 }
 
-// requestBody is what the proxy kept of a request body.
-type requestBody struct {
-	kept []byte
-	// sent counts the bytes forwarded, kept or not.
-	sent *atomic.Int64
-	cut  bool
+// upgraded is the connection of a switched protocol, which ends the
+// exchange's time limit when closed.
+type upgraded struct {
+	io.ReadWriteCloser
+	cancel context.CancelFunc
 }
 
-// keepRequestBody reads the body up to keptBytes, so that the rules see
-// all of it, and forwards it byte for byte: a longer body streams on
-// past what is kept, counted.
-func (p *Proxy) keepRequestBody(out *http.Request) (requestBody, error) {
-	rb := requestBody{sent: &atomic.Int64{}}
-	if out.Body == nil || out.Body == http.NoBody {
-		return rb, nil
+func (u upgraded) Close() error {
+	u.cancel()
+	return u.ReadWriteCloser.Close()
+}
+
+// upstreamError says why the target gave no answer, or no whole answer,
+// naming the proxy's time limit when that is why.
+func (p *Proxy) upstreamError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no whole answer within %v (--upstream-timeout): %w", p.opts.UpstreamTimeout, err)
 	}
-	kept, err := io.ReadAll(io.LimitReader(out.Body, keptBytes))
-	if err != nil {
-		return rb, fmt.Errorf("reading the client's request body: %w", err)
-	}
-	rb.kept = kept
-	rb.sent.Store(int64(len(kept)))
-	rest := out.Body
-	if len(kept) < keptBytes {
-		rest.Close()
-		out.Body = io.NopCloser(bytes.NewReader(kept))
-		return rb, nil
-	}
-	rb.cut = true
-	out.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(kept), &counting{r: rest, n: rb.sent}), rest}
-	return rb, nil
+	return err
 }
 
-type counting struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *counting) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// capture passes an answer's body through, keeping its first keptBytes,
-// and reports once it is closed, read to the end or not.
+// capture passes an answer's body through, keeping its start, and reports
+// once it is closed, read to the end or not.
 type capture struct {
 	rc   io.ReadCloser
-	kept []byte
-	cut  bool
-	eof  bool
+	kept *kept
+	ctx  context.Context // the exchange's, with its time limit
 	once sync.Once
 	done func(*capture)
 }
 
 func (c *capture) Read(b []byte) (int, error) {
 	n, err := c.rc.Read(b)
-	room := keptBytes - len(c.kept)
-	if n > room {
-		c.cut = true
-	}
-	c.kept = append(c.kept, b[:min(n, room)]...)
-	if err == io.EOF {
-		c.eof = true
-	}
+	c.kept.add(b[:n])
+	c.kept.read(err)
 	return n, err
 }
 
@@ -245,7 +243,7 @@ func (c *capture) Close() error {
 }
 
 // exchangeDone judges, prints and records one exchange the target answered.
-func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb requestBody, resp *http.Response, c *capture) {
+func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, reqBody *kept, resp *http.Response, c *capture) {
 	// The answer is already with the client; a fault in judging must not
 	// break its connection.
 	defer func() {
@@ -254,39 +252,56 @@ func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb req
 		}
 	}()
 	p.ledger.count(func(t *report.Traffic) { t.Exchanges++ })
-	body := c.kept
-	if c.eof && !c.cut && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
-			if plain, err := io.ReadAll(io.LimitReader(zr, keptBytes)); err == nil {
-				body = plain // judged as the client reads it; passed on as sent
+	rb, answer := reqBody.state(), c.kept.state()
+	plain := answer.data
+	if answer.whole() && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		if zr, err := gzip.NewReader(bytes.NewReader(plain)); err == nil {
+			if unzipped, err := io.ReadAll(io.LimitReader(zr, keptBytes)); err == nil {
+				plain = unzipped // judged as the client reads it; passed on as sent
 			}
 		}
 	}
 	principal := judge.Identify(p.opts.Target, out.Header.Get("Authorization"))
 	rec := p.newRecord(seq, start, out, principal, rb)
 	rec.Status, rec.Header = resp.StatusCode, recordedHeader(resp.Header, p.Redact)
-	rec.Body = newBody(c.kept, c.cut, p.Redact)
-	if !c.eof {
+	rec.Body = newBody(answer.data, !answer.whole(), p.Redact)
+	what := fmt.Sprintf("#%d %s %s as %s", seq, out.Method, p.Redact(p.clientPath(out)), principal)
+	switch {
+	case answer.err != nil:
+		rec.Unanswered = p.Redact(fmt.Sprintf("the answer broke off after %d bytes: %v", answer.size, p.upstreamError(c.ctx, answer.err)))
+		p.ledger.count(func(t *report.Traffic) { t.Unanswered++ })
+		p.record(rec)
+		p.print(fmt.Sprintf("UNANSWERED %s -> %d: %s (a harness problem, not a violation)", what, resp.StatusCode, rec.Unanswered))
+		return
+	case !answer.ended:
 		// The client went away before the end: nothing to judge.
 		rec.Unread = true
 		p.ledger.count(func(t *report.Traffic) { t.Unread++ })
 		p.record(rec)
 		return
+	case rb.starved || answer.starved || rb.err != nil:
+		why := fmt.Sprintf("the proxy was already holding %d MB of other exchanges for judging, so this one passed through unjudged", memoryBytes>>20)
+		if rb.err != nil {
+			why = (&clientError{rb.err}).Error() + "; not judged"
+		}
+		p.ledger.count(func(t *report.Traffic) { t.Unjudged++ })
+		p.record(rec)
+		p.print(fmt.Sprintf("UNJUDGED   %s -> %d: %s", what, resp.StatusCode, why))
+		return
 	}
 	v := p.judge.Judge(judge.Exchange{
-		Request: out, RequestBody: rb.kept, RequestSize: rb.sent.Load(), RequestCut: rb.cut,
-		Status: resp.StatusCode, Header: resp.Header, Body: body, BodyTruncated: c.cut,
+		Request: out, RequestBody: rb.data, RequestSize: rb.size, RequestCut: rb.over || !rb.ended,
+		Status: resp.StatusCode, Header: resp.Header, Body: plain, BodyTruncated: answer.over,
 	})
 	shown := framework.Exchange{
 		Method: out.Method, Path: p.Redact(p.clientPath(out)), Principal: principal.String(),
-		RequestBody: p.Redact(cut(string(rb.kept), 300)), Status: resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"), ResponseBody: p.Redact(cut(string(body), 600)),
+		RequestBody: p.redactor.Excerpt(string(rb.data), framework.RequestExcerpt), Status: resp.StatusCode,
+		ContentType: p.redactor.Excerpt(resp.Header.Get("Content-Type"), framework.ResponseExcerpt), ResponseBody: p.redactor.Excerpt(string(plain), framework.ResponseExcerpt),
 	}
 	p.ledger.add(seq, v, shown)
 	rec.Operation, rec.Violations = v.Operation, v.Violations
 	p.record(rec)
 
-	what := fmt.Sprintf("#%d %s %s as %s", seq, shown.Method, shown.Path, shown.Principal)
 	if v.Operation != "" {
 		what = fmt.Sprintf("#%d %s %s %s as %s", seq, v.Operation, shown.Method, shown.Path, shown.Principal)
 	}
@@ -309,10 +324,21 @@ func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, rb req
 func (p *Proxy) unanswered(w http.ResponseWriter, r *http.Request, err error) {
 	seq, _ := r.Context().Value(seqKey{}).(int)
 	principal := judge.Identify(p.opts.Target, r.Header.Get("Authorization"))
-	rec := p.newRecord(seq, time.Now(), r, principal, requestBody{sent: &atomic.Int64{}})
+	rec := p.newRecord(seq, time.Now(), r, principal, body{})
 	rec.Unanswered = p.Redact(err.Error())
 	p.ledger.count(func(t *report.Traffic) { t.Exchanges++ })
-	if r.Context().Err() != nil {
+	var client *clientError
+	switch {
+	case errors.As(err, &client):
+		// The client's doing: its body stopped coming (or dripped past
+		// --client-timeout); there is no exchange to judge.
+		rec.Unanswered = ""
+		p.ledger.count(func(t *report.Traffic) { t.Unjudged++ })
+		p.record(rec)
+		p.print(fmt.Sprintf("UNJUDGED   #%d %s %s as %s: %s; not judged", seq, r.Method, p.Redact(r.URL.RequestURI()), principal, err))
+		w.WriteHeader(http.StatusRequestTimeout)
+		return
+	case r.Context().Err() != nil:
 		rec.Unanswered, rec.Unread = "", true
 		p.ledger.count(func(t *report.Traffic) { t.Unread++ })
 		p.record(rec)
@@ -346,9 +372,11 @@ func (p *Proxy) clientPath(r *http.Request) string {
 	return uri
 }
 
-func (p *Proxy) newRecord(seq int, start time.Time, r *http.Request, principal judge.Principal, rb requestBody) Record {
+// newRecord is the record of the request r; rb is what was kept of its
+// body.
+func (p *Proxy) newRecord(seq int, start time.Time, r *http.Request, principal judge.Principal, rb body) Record {
 	rec := Record{Seq: seq, Time: start.UTC(), Method: r.Method, Path: p.Redact(p.clientPath(r)), Principal: principal,
-		RequestHeader: recordedHeader(r.Header, p.Redact), RequestBody: newBody(rb.kept, rb.cut, p.Redact)}
+		RequestHeader: recordedHeader(r.Header, p.Redact), RequestBody: newBody(rb.data, !rb.whole() && rb.size > 0, p.Redact)}
 	path, _, _ := strings.Cut(p.clientPath(r), "?")
 	seg := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
 	if len(seg) == 3 {
@@ -368,9 +396,17 @@ func (p *Proxy) record(rec Record) {
 	}
 }
 
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+// minSeenToken is the shortest credential of the traffic the proxy learns:
+// shorter ones are no secret worth blanking every such word for.
+const minSeenToken = 4
+
+// see makes the redactor learn the credentials of an Authorization header.
+func (p *Proxy) see(authorization string) {
+	_, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok {
+		token = authorization
 	}
-	return s
+	if token = strings.TrimSpace(token); len(token) >= minSeenToken {
+		p.redactor.Add(token)
+	}
 }

@@ -31,8 +31,8 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		tally = append(tally, fmt.Sprintf("%d %s", t.Count, t.Verdict))
 	}
 	fmt.Fprintf(&b, "| Requirements | %d: %s |\n", len(v.Rows), strings.Join(tally, ", "))
-	if v.Setup != "" {
-		fmt.Fprintf(&b, "\n**The run could not start its specs:**\n\n%s\n", mdFence("text", v.Setup))
+	for _, in := range v.Incidents {
+		fmt.Fprintf(&b, "\n**%s:**\n\n%s\n", in.Heading, mdFence("text", in.Text))
 	}
 
 	b.WriteString("\n## Requirements\n\n")

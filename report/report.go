@@ -35,6 +35,9 @@ const (
 // notSelected is the reason of specs the label filter left out.
 const notSelected = "not selected by the label filter"
 
+// NotRun starts the reason of specs an interrupted run did not reach.
+const NotRun = "not run (interrupted): "
+
 // Spec is one spec's outcome.
 type Spec struct {
 	Name         string        `json:"name"`
@@ -101,14 +104,21 @@ type Summary struct {
 	Profile        string        `json:"profile"`
 	Start          time.Time     `json:"start"`
 	Duration       time.Duration `json:"durationNanoseconds"`
-	SetupFailure   string        `json:"setupFailure,omitempty"`
-	Requirements   []Requirement `json:"requirements"`
-	Specs          []Spec        `json:"specs"`
-	Passed         int           `json:"passed"`
-	Failed         int           `json:"failed"`
-	Errored        int           `json:"errored"`
-	Skipped        int           `json:"skipped"`
-	Disabled       int           `json:"disabled"`
+	// SetupFailure is why the specs could not start (a failed BeforeSuite).
+	SetupFailure string `json:"setupFailure,omitempty"`
+	// CleanupFailure is the step that failed after the specs ran (a failed
+	// AfterSuite: restoring the listed users, the leak check).
+	CleanupFailure string `json:"cleanupFailure,omitempty"`
+	// Interrupted is why the run ended before all its specs ran (a
+	// signal, its deadline, a target that stopped answering), or "".
+	Interrupted  string        `json:"interrupted,omitempty"`
+	Requirements []Requirement `json:"requirements"`
+	Specs        []Spec        `json:"specs"`
+	Passed       int           `json:"passed"`
+	Failed       int           `json:"failed"`
+	Errored      int           `json:"errored"`
+	Skipped      int           `json:"skipped"`
+	Disabled     int           `json:"disabled"`
 	// Coverage is every documented (operation, status) pair with the
 	// number of validated exchanges that answered it.
 	Coverage []OperationCoverage `json:"coverage,omitempty"`
@@ -122,11 +132,20 @@ type Summary struct {
 // Build classifies every spec of r and aggregates verdicts per requirement
 // of cat. redact removes secrets from every message kept.
 func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Summary {
-	s := Summary{Start: r.StartTime, Duration: r.RunTime}
+	s := Summary{Start: r.StartTime, Duration: r.RunTime, Interrupted: redact(interruption(r))}
+	selected, err := types.ParseLabelFilter(r.SuiteConfig.LabelFilter)
+	if err != nil {
+		selected = func([]string) bool { return false }
+	}
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) {
 			if sr.State.Is(types.SpecStateFailureStates) {
-				s.SetupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, firstLines(sr.Failure.Message, 6)))
+				msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 6), framework.HarnessErrorPrefix)
+				if sr.LeafNodeType.Is(afterSpecs) {
+					s.CleanupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, msg))
+				} else {
+					s.SetupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, msg))
+				}
 			}
 			continue
 		}
@@ -140,6 +159,8 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 			}
 		}
 		switch {
+		case sp.Verdict == Disabled && sr.Failure.Message == "" && s.Interrupted != "" && selected(sr.Labels()):
+			sp.Verdict, sp.Reason = Skip, NotRun+s.Interrupted
 		case sp.Verdict == Disabled && sr.Failure.Message == "":
 			sp.Reason = notSelected
 		case sp.Verdict != Pass:
@@ -180,12 +201,35 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 	return s
 }
 
+// afterSpecs are the suite-level nodes that run after the specs.
+const afterSpecs = types.NodeTypeAfterSuite | types.NodeTypeSynchronizedAfterSuite | types.NodeTypeReportAfterSuite | types.NodeTypeCleanupAfterSuite
+
+// interruption is why the run ended before all its specs ran, or "": the
+// message of the spec that aborted the suite, else Ginkgo's reason.
+func interruption(r types.Report) string {
+	for _, sr := range r.SpecReports {
+		if sr.State == types.SpecStateAborted {
+			return strings.TrimPrefix(firstLines(sr.Failure.Message, 1), framework.HarnessErrorPrefix)
+		}
+	}
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		switch {
+		case reason == "Suite Timeout Elapsed":
+			return "the run's deadline (--timeout) passed"
+		case strings.HasPrefix(reason, "Interrupted"):
+			return "interrupted (Ctrl-C or SIGTERM)"
+		}
+	}
+	return ""
+}
+
 func specVerdict(sr types.SpecReport) Verdict {
 	switch {
 	case sr.State == types.SpecStatePassed:
 		return Pass
 	case sr.State.Is(types.SpecStateFailureStates):
-		if strings.HasPrefix(sr.Failure.Message, framework.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted) {
+		// A timeout or an interrupt is the harness's limit, not the target's fault.
+		if strings.HasPrefix(sr.Failure.Message, framework.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted|types.SpecStateTimedout) {
 			return Error
 		}
 		return Fail
@@ -268,7 +312,8 @@ func exchangeOf(e types.ReportEntry, redact func(string) string) (*framework.Exc
 }
 
 // ExitCode is 0 when every selected spec passed, 1 when a spec failed, 2
-// on a harness error, a setup failure, or when nothing ran. With a
+// on a harness error, a failed setup or cleanup, an interrupted run, or
+// when nothing ran. With a
 // baseline applied, failures the baseline accepts do not count; a failure
 // outside it or a stale entry (its requirement now passes) gives 1.
 // Judged traffic gives 1 when a requirement was violated, else 0: traffic
@@ -279,7 +324,7 @@ func (s Summary) ExitCode() int {
 		return 1
 	case s.Traffic != nil:
 		return 0
-	case s.SetupFailure != "" || s.Errored > 0 || s.Passed+s.Failed == 0:
+	case s.SetupFailure != "" || s.CleanupFailure != "" || s.Interrupted != "" || s.Errored > 0 || s.Passed+s.Failed == 0:
 		return 2
 	case s.Baseline != nil:
 		if len(s.Baseline.New)+len(s.Baseline.Stale) > 0 {

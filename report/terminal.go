@@ -85,8 +85,8 @@ func (s Summary) WriteTerminal(w io.Writer) {
 
 	fmt.Fprintf(w, "%d requirements: %d PASS, %d FAIL, %d ERROR, %d SKIP, %d DISABLED, %d not testable from outside\n",
 		len(s.Requirements), counts[Pass], counts[Fail], counts[Error], counts[Skip], counts[Disabled], counts[Untestable])
-	if s.SetupFailure != "" {
-		fmt.Fprintf(w, "The run could not start its specs:\n%s\n", indent(s.SetupFailure, "  "))
+	for _, in := range s.incidents() {
+		fmt.Fprintf(w, "%s:\n%s\n", in.Heading, indent(strings.TrimSpace(in.Text), "  "))
 	}
 	if s.Disabled > 0 {
 		fmt.Fprintf(w, "%d specs disabled by configuration (label filter or opt-in groups)\n", s.Disabled)

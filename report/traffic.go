@@ -28,6 +28,10 @@ type Traffic struct {
 	// Unread is how many answers the client stopped reading, and were not
 	// judged.
 	Unread int `json:"unread"`
+	// Unjudged is how many exchanges passed through without being judged
+	// because of the proxy's own bounds: no memory left to keep their
+	// bodies, or a client body that broke off (--client-timeout).
+	Unjudged int `json:"unjudged,omitempty"`
 }
 
 // Judged is what the rules found for one requirement over the traffic.
@@ -76,6 +80,10 @@ func BuildTraffic(cat *catalog.Catalog, judged map[string]Judged, notJudged func
 
 // line sums up the traffic for a report's header.
 func (t Traffic) line() string {
-	return fmt.Sprintf("%d exchanges, %d of the API judged, %d with violations; off contract (the client's): %d, unanswered by the target: %d, unread by the client: %d",
+	line := fmt.Sprintf("%d exchanges, %d of the API judged, %d with violations; off contract (the client's): %d, unanswered by the target: %d, unread by the client: %d",
 		t.Exchanges, t.Judged, t.Violating, t.ClientFindings, t.Unanswered, t.Unread)
+	if t.Unjudged > 0 {
+		line += fmt.Sprintf(", passed through unjudged (the proxy's bounds): %d", t.Unjudged)
+	}
+	return line
 }

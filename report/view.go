@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/attrconform/attrconform/framework"
@@ -30,7 +31,34 @@ type matrixView struct {
 	Coverage    []coverageRow
 	Unexercised []Pair
 	Baseline    *BaselineResult
-	Setup       string
+	Incidents   []incident
+}
+
+// incident is something that happened to the run as a whole, beside the
+// verdicts: specs that could not start, a run that ended early, a cleanup
+// that failed after the specs ran.
+type incident struct {
+	Heading, Text string
+}
+
+func (s Summary) incidents() []incident {
+	var out []incident
+	if s.SetupFailure != "" {
+		out = append(out, incident{"The run could not start its specs", s.SetupFailure})
+	}
+	if s.Interrupted != "" {
+		notRun := 0
+		for _, sp := range s.Specs {
+			if strings.HasPrefix(sp.Reason, NotRun) {
+				notRun++
+			}
+		}
+		out = append(out, incident{"The run ended before all its specs ran", fmt.Sprintf("%s; %d specs not run", s.Interrupted, notRun)})
+	}
+	if s.CleanupFailure != "" {
+		out = append(out, incident{"The specs ran; then the cleanup after them failed", s.CleanupFailure})
+	}
+	return out
 }
 
 type headerField struct {
@@ -137,7 +165,7 @@ func (s Summary) closingLine() string {
 }
 
 func (s Summary) view() matrixView {
-	v := matrixView{Closing: s.closingLine(), Baseline: s.Baseline, Setup: s.SetupFailure}
+	v := matrixView{Closing: s.closingLine(), Baseline: s.Baseline, Incidents: s.incidents()}
 	v.Outcome, v.OutcomeClass = s.outcome()
 	hash := s.ContractSHA256
 	v.Header = []headerField{

@@ -19,13 +19,37 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"os"
+
+	"github.com/attrconform/attrconform/redact"
 )
 
+// secrets is the runner's one redactor: everything it prints passes it,
+// on stdout and stderr, Ginkgo's console included. It learns the target's
+// secrets as soon as the target is read (loadTarget), and a proxy's the
+// tokens of its traffic.
+var (
+	secrets           = redact.New()
+	stdout  io.Writer = secrets.Writer(os.Stdout)
+	stderr  io.Writer = secrets.Writer(os.Stderr)
+)
+
+// warnShortSecrets says in one line, before the target is first
+// contacted, that some of its secrets are too short to be redacted
+// reliably.
+func warnShortSecrets() {
+	if n := secrets.Weak(); n > 0 {
+		fmt.Fprintf(stderr, "runner: warning: %d of the target's tokens or passwords are shorter than %d characters: they are redacted only where they stand as a word of their own, so one may still show inside a longer word; use longer secrets\n", n, redact.Reliable)
+	}
+}
+
 func main() {
+	log.SetOutput(stderr) // what libraries and the in-process reference log passes the redactor too
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "diff" {
-		os.Exit(diff(args[1:], os.Stdout))
+		os.Exit(diff(args[1:], stdout))
 	}
 	if len(args) > 0 && args[0] == "proxy" {
 		os.Exit(proxyCmd(args[1:]))
@@ -41,6 +65,6 @@ func main() {
 
 // usageError reports a configuration error and gives exit status 2.
 func usageError(format string, a ...any) int {
-	fmt.Fprintf(os.Stderr, "runner: "+format+"\n", a...)
+	fmt.Fprintf(stderr, "runner: "+format+"\n", a...)
 	return 2
 }

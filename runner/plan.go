@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/internal/bundled"
@@ -41,16 +38,11 @@ func dryRun(t *target.Target, o options) int {
 		return usageError("%v", err)
 	}
 	o.reportDir = ""
-	restore, err := silenceStdout()
-	if err != nil {
-		return usageError("dry run: %v", err)
-	}
-	summary, err := runSpecs(env, o, os.Stdout)
-	restore()
+	summary, err := runSpecs(env, o, io.Discard, false, o.timeout)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	printPlan(os.Stdout, t.Redact(live), env, summary)
+	printPlan(stdout, live, env, summary)
 	return 0
 }
 
@@ -100,28 +92,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// silenceStdout points file descriptor 1 at /dev/null until restore is
-// called: Ginkgo's reporter writes to it directly.
-func silenceStdout() (restore func(), err error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	saved, err := unix.Dup(1)
-	if err != nil {
-		devnull.Close()
-		return nil, err
-	}
-	if err := unix.Dup2(int(devnull.Fd()), 1); err != nil {
-		unix.Close(saved)
-		devnull.Close()
-		return nil, err
-	}
-	return func() {
-		unix.Dup2(saved, 1)
-		unix.Close(saved)
-		devnull.Close()
-	}, nil
 }

@@ -36,11 +36,16 @@ func proxyCmd(args []string) int {
 	profileName := fs.String("profile", "", "profile overriding the target's: lenient, current or legacy")
 	reference := fs.String("reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
 	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
+	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "how long the target may take over one answer, its body read to the end; then the client gets 502 and the exchange is UNANSWERED")
+	clientTimeout := fs.Duration("client-timeout", time.Minute, "how long a client may take to send one request, its body included; then the proxy drops it (408) and the exchange is UNJUDGED")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *upstreamTimeout <= 0 || *clientTimeout <= 0 {
+		return usageError("proxy: --upstream-timeout and --client-timeout take a duration above 0, e.g. 30s")
 	}
 	if fs.NArg() > 0 {
 		return usageError("proxy: unexpected argument %q", fs.Arg(0))
@@ -52,7 +57,7 @@ func proxyCmd(args []string) int {
 	defer stop()
 
 	violated := make(chan struct{}, 1)
-	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: os.Stdout, RecordFile: *recordFile, OnViolation: func() {
+	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets, RecordFile: *recordFile, UpstreamTimeout: *upstreamTimeout, OnViolation: func() {
 		if *failFast {
 			select {
 			case violated <- struct{}{}:
@@ -63,36 +68,41 @@ func proxyCmd(args []string) int {
 	if err != nil {
 		return usageError("proxy: %v", err)
 	}
+	warnShortSecrets()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		p.Close()
 		return usageError("proxy: listening on %s: %v", *listen, err)
 	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	// A client is given --client-timeout to send a request, and the time
+	// the target may take on top of it to read the answer: neither a
+	// client that drips nor one that never reads is held for ever.
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, *clientTimeout), ReadTimeout: *clientTimeout,
+		WriteTimeout: *clientTimeout + *upstreamTimeout, IdleTimeout: time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	fmt.Printf("proxy: judging the traffic to %s (profile %s); Ctrl-C writes the reports. Point clients at:\n", where, p.Profile())
-	fmt.Println("http://" + ln.Addr().String())
+	fmt.Fprintf(stdout, "proxy: judging the traffic to %s (profile %s); Ctrl-C writes the reports. Point clients at:\n", where, p.Profile())
+	fmt.Fprintln(stdout, "http://"+ln.Addr().String())
 
 	select {
 	case <-sig:
-		fmt.Println("proxy: stopping")
+		fmt.Fprintln(stdout, "proxy: stopping")
 	case <-violated:
-		fmt.Println("proxy: stopping at the first violation (--fail-fast)")
+		fmt.Fprintln(stdout, "proxy: stopping at the first violation (--fail-fast)")
 	case err := <-served:
-		fmt.Fprintf(os.Stderr, "runner proxy: %v\n", err)
+		fmt.Fprintf(stderr, "runner proxy: %v\n", err)
 	}
 	// Exchanges in flight finish, and are judged, before the reports.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(os.Stderr, "runner proxy: shutting down: %v\n", err)
+		fmt.Fprintf(stderr, "runner proxy: shutting down: %v\n", err)
 	}
 	if err := p.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "runner proxy: writing %s: %v\n", *recordFile, err)
+		fmt.Fprintf(stderr, "runner proxy: writing %s: %v\n", *recordFile, err)
 	}
 	summary, err := p.Summary()
 	if err != nil {
@@ -102,7 +112,7 @@ func proxyCmd(args []string) int {
 	if err := writeTrafficReports(summary, *reportDir); err != nil {
 		return usageError("proxy: %v", err)
 	}
-	summary.WriteTerminal(os.Stdout)
+	summary.WriteTerminal(stdout)
 	return summary.ExitCode()
 }
 
@@ -129,7 +139,7 @@ func judgedTarget(cmd, file, profileName, mode, mutant, reportDir string) (*targ
 			return nil, "", stop, usageError("%s: report dir: %v", cmd, err)
 		}
 	}
-	where := redactURL(tgt.BaseURL)
+	where := tgt.BaseURL
 	if file == "" {
 		opts, err := bundledOptions(mutant, 0)
 		if err != nil {
@@ -141,7 +151,7 @@ func judgedTarget(cmd, file, profileName, mode, mutant, reportDir string) (*targ
 	} else if tgt.BaseURL == "" {
 		return nil, "", stop, usageError("%s: target file %s: base_url: missing; give the endpoint's address", cmd, file)
 	}
-	return tgt, tgt.Redact(where), sync.OnceFunc(stop), 0
+	return tgt, secrets.Redact(where), sync.OnceFunc(stop), 0
 }
 
 // writeTrafficReports writes the report family of judged traffic.
@@ -162,6 +172,6 @@ func writeTrafficReports(s report.Summary, dir string) error {
 			return fmt.Errorf("writing %s: %w", r.name, err)
 		}
 	}
-	fmt.Printf("reports: %s\n", strings.Join([]string{"requirements.json", "requirements.md", "requirements.html", "junit.xml"}, ", ")+" in "+dir)
+	fmt.Fprintf(stdout, "reports: %s\n", strings.Join([]string{"requirements.json", "requirements.md", "requirements.html", "junit.xml"}, ", ")+" in "+dir)
 	return nil
 }

@@ -23,7 +23,7 @@ func publish(dir string, tgt *target.Target, labelFilter string, s report.Summar
 		SuiteVersion: s.SuiteVersion, ContractSHA256: s.ContractSHA256, CatalogSHA256: report.CatalogHash(),
 		Profile: p.Name, Knobs: tgt.Knobs, LabelFilter: labelFilter, Implementation: tgt.Implementation, Date: s.Start,
 	}
-	if err := report.StampJUnit(filepath.Join(dir, report.JUnitFile), run, tgt.Redact); err != nil {
+	if err := report.StampJUnit(filepath.Join(dir, report.JUnitFile), run, secrets.Redact); err != nil {
 		return err
 	}
 	return report.WriteConformance(dir)

@@ -47,10 +47,10 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 		err := refcontainer.Available(ctx)
 		cancel()
 		if err != nil {
-			fmt.Printf("reference: in-process (%v)\n", err)
+			fmt.Fprintf(stdout, "reference: in-process (%v)\n", err)
 			mode = refInProcess
 		} else {
-			fmt.Println("reference: in a container (a Docker engine answers; --reference inprocess avoids it)")
+			fmt.Fprintln(stdout, "reference: in a container (a Docker engine answers; --reference inprocess avoids it)")
 			mode = refContainer
 		}
 	}
@@ -76,7 +76,7 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 	// Building may compile the server from scratch on a cold cache.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	fmt.Println("reference: building the image if needed and starting the container")
+	fmt.Fprintln(stdout, "reference: building the image if needed and starting the container")
 	img, err := refcontainer.Build(ctx)
 	if err != nil {
 		return "", nil, fmt.Errorf("building the reference image: %w", err)
@@ -96,10 +96,10 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := c.Terminate(ctx); err != nil {
-			fmt.Fprintf(os.Stderr, "reference: removing container %s: %v (make clean removes leftovers)\n", id, err)
+			fmt.Fprintf(stderr, "reference: removing container %s: %v (make clean removes leftovers)\n", id, err)
 			return
 		}
-		fmt.Printf("reference: container %s removed\n", id)
+		fmt.Fprintf(stdout, "reference: container %s removed\n", id)
 	})
 	// Ctrl-C or SIGTERM must not leave the container behind; the handler is
 	// in place before anyone is told the container exists.
@@ -112,7 +112,7 @@ func startBundled(t *target.Target, mode, fixture string, o bundled.Options, exi
 			os.Exit(130)
 		}()
 	}
-	fmt.Printf("reference: container %s started at %s\n", id, c.URL())
+	fmt.Fprintf(stdout, "reference: container %s started at %s\n", id, c.URL())
 	t.BaseURL = c.URL()
 	return "the bundled reference (container " + id + ") at " + c.URL(), func() {
 		signal.Stop(signals)

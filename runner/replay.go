@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/attrconform/attrconform/proxy"
 )
@@ -45,12 +44,13 @@ func replayCmd(args []string) int {
 		return code
 	}
 	defer stop()
-	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: os.Stdout})
+	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets})
 	if err != nil {
 		return usageError("replay: %v", err)
 	}
 	defer p.Close()
-	fmt.Printf("replay: %d recorded exchanges of %s to %s (profile %s)\n", len(records), files[0], where, p.Profile())
+	warnShortSecrets()
+	fmt.Fprintf(stdout, "replay: %d recorded exchanges of %s to %s (profile %s)\n", len(records), files[0], where, p.Profile())
 	r := p.Replay(records)
 	summary, err := p.Summary()
 	if err != nil {
@@ -61,9 +61,9 @@ func replayCmd(args []string) int {
 		return usageError("replay: %v", err)
 	}
 	if summary.Failed > 0 {
-		fmt.Printf("the replayed answers violate %d requirements (see the VIOLATION lines and the reports)\n", summary.Failed)
+		fmt.Fprintf(stdout, "the replayed answers violate %d requirements (see the VIOLATION lines and the reports)\n", summary.Failed)
 	}
-	fmt.Printf("replayed %d of %d exchanges: %d answers differ, %d not sent\n", r.Sent, len(records), len(r.Differ), len(r.Skipped))
+	fmt.Fprintf(stdout, "replayed %d of %d exchanges: %d answers differ, %d not sent\n", r.Sent, len(records), len(r.Differ), len(r.Skipped))
 	switch {
 	case len(r.Differ) > 0:
 		return 1

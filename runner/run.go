@@ -4,11 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
+	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -32,9 +34,15 @@ type options struct {
 	baseline, fixture                                                     string
 	verbose, dryRun, allowErrors                                          bool
 	raceWindow                                                            time.Duration // bundled.Options.RaceWindow; 0 keeps the default
+	timeout, requestTimeout                                               time.Duration
 
 	implementation target.Implementation // the flags' fields over the target file's
 }
+
+// defaultTimeout is the whole run's deadline unless --timeout says
+// otherwise: a run against the bundled reference takes seconds, one
+// against a live target a few minutes at its request budget.
+const defaultTimeout = 30 * time.Minute
 
 func parseRunFlags(args []string) (options, error) {
 	var o options
@@ -55,6 +63,8 @@ func parseRunFlags(args []string) (options, error) {
 	fs.StringVar(&o.implementation.Project, "project", "", "the conformance report's implementation.project, over the target file's")
 	fs.StringVar(&o.implementation.Version, "project-version", "", "the conformance report's implementation.version (the release judged), over the target file's")
 	fs.StringVar(&o.implementation.Contact, "contact", "", "the conformance report's implementation.contact, over the target file's")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "deadline of the whole run; then the running spec is interrupted, the rest are not run, the listed users are cleaned up (within 30s) and the reports written, exit 2")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", framework.DefaultRequestTimeout, "how long one request may take, its answer read to the end; "+fmt.Sprint(framework.MaxTransportErrors)+" requests in a row without an answer stop the run (exit 2)")
 	fs.StringVar(&o.fixture, "fixture", "", "tenant file (target-file format) the bundled reference serves and the suite judges it by, instead of fixtures/reference.yaml (e.g. fixtures/variants/minimal.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -78,6 +88,9 @@ func parseRunFlags(args []string) (options, error) {
 		o.raceWindow = reference.RaceWindowOf(o.raceWindow)
 	default:
 		o.raceWindow = 0 // the reference's default
+	}
+	if o.timeout <= 0 || o.requestTimeout <= 0 {
+		return o, errors.New("--timeout and --request-timeout take a duration above 0, e.g. 30m or 30s")
 	}
 	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 		return o, fmt.Errorf("--label-filter %q: %s", o.labelFilter, plainGinkgoError(err))
@@ -103,7 +116,9 @@ func plainGinkgoError(err error) string {
 }
 
 func run(args []string) int {
+	deadline := time.Now()
 	o, err := parseRunFlags(args)
+	deadline = deadline.Add(o.timeout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
@@ -126,7 +141,7 @@ func run(args []string) int {
 	if o.dryRun {
 		return dryRun(tgt, o)
 	}
-	where, stop := redactURL(tgt.BaseURL), func() {}
+	where, stop := tgt.BaseURL, func() {}
 	if o.targetFile == "" {
 		opts, err := bundledOptions(o.mutant, o.raceWindow)
 		if err != nil {
@@ -142,16 +157,19 @@ func run(args []string) int {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	env.RequestTimeout = o.requestTimeout
+	defer stopAt(env, deadline, o.timeout)()
+	warnShortSecrets()
 	if err := env.Preflight(); err != nil {
 		return usageError("%v", err)
 	}
-	fmt.Printf("Judging %s (profile %s)\n", tgt.Redact(where), env.Profile.Name)
-	summary, err := runSpecs(env, o, os.Stdout)
+	fmt.Fprintf(stdout, "Judging %s (profile %s)\n", where, env.Profile.Name)
+	summary, err := runSpecs(env, o, stdout, terminal(os.Stdout), time.Until(deadline))
 	if err != nil {
 		return usageError("%v", err)
 	}
 	stop() // before the summary, whose last line closes the output
-	summary.Target = tgt.Redact(where)
+	summary.Target = secrets.Redact(where)
 	if baseline != nil {
 		summary.ApplyBaseline(baseline, o.baseline)
 	}
@@ -172,7 +190,7 @@ func run(args []string) int {
 			return usageError("writing %s: %v", report.ConformanceFile, err)
 		}
 	}
-	summary.WriteTerminal(os.Stdout)
+	summary.WriteTerminal(stdout)
 	return exitCode(summary, o.allowErrors)
 }
 
@@ -185,13 +203,36 @@ func exitCode(s report.Summary, allowErrors bool) int {
 	return s.ExitCode()
 }
 
-// redactURL hides a password in a base URL's user information.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+// stopAt interrupts the run at its deadline or at SIGINT or SIGTERM, the
+// moments Ginkgo interrupts its specs (runSpecs), so that no request
+// outlives them but the cleanup's; it returns the function that lets go.
+func stopAt(env *framework.Env, deadline time.Time, timeout time.Duration) func() {
+	timer := time.AfterFunc(time.Until(deadline), func() {
+		env.Interrupt(fmt.Errorf("the run's deadline (--timeout %v) passed", timeout))
+	})
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for s := range signals {
+			name := "SIGTERM"
+			if s == os.Interrupt {
+				name = "SIGINT, Ctrl-C"
+			}
+			env.Interrupt(fmt.Errorf("interrupted (%s)", name))
+		}
+	}()
+	return func() {
+		timer.Stop()
+		signal.Stop(signals)
+		close(signals)
 	}
-	return u.Redacted()
+}
+
+// terminal reports whether f is a terminal, which gets colours; CI logs
+// and pipes get no escape codes.
+func terminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // loadTarget reads the target file, or the bundled reference's tenant
@@ -234,6 +275,7 @@ func loadTarget(o options) (*target.Target, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("with the flags given: %w", err)
 	}
+	secrets.Add(t.Secrets()...)
 	return t, nil
 }
 
@@ -244,41 +286,56 @@ func placeholderEnv(name string) (string, bool) {
 	return "dry-run-" + name, true
 }
 
-// runSpecs runs the selected specs against env and turns Ginkgo's report
-// into verdicts per requirement. Ginkgo runs once per process.
-func runSpecs(env *framework.Env, o options, out *os.File) (report.Summary, error) {
+// runSpecs runs the selected specs against env, within timeout, and turns
+// Ginkgo's report into verdicts per requirement; Ginkgo's console output
+// goes to console (with colours when color). Ginkgo runs once per
+// process. Its own reports are written from a redacted copy of its report.
+func runSpecs(env *framework.Env, o options, console io.Writer, color bool, timeout time.Duration) (report.Summary, error) {
 	framework.Use(env)
 	cat, err := catalog.Load()
 	if err != nil {
 		return report.Summary{}, err
 	}
-	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = o.labelFilter
-	reporterConfig.Verbose = o.verbose
-	if st, err := out.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
-		reporterConfig.NoColor = true // CI logs and pipes get no escape codes
-	}
 	if o.reportDir != "" {
 		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
 			return report.Summary{}, fmt.Errorf("report dir: %w", err)
 		}
-		reporterConfig.JUnitReport = filepath.Join(o.reportDir, "junit.xml")
-		reporterConfig.JSONReport = filepath.Join(o.reportDir, "report.json")
 	}
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.LabelFilter = o.labelFilter
+	// The run's deadline is stopAt's: at it every request fails, the
+	// running spec ends, no other starts and the cleanup has its own
+	// CleanupTimeout. Ginkgo's deadline, which would cut the cleanup short
+	// too, comes only after that; a spec it interrupts (or a signal) gets
+	// a grace period longer than the cleanup's.
+	suiteConfig.Timeout = timeout + framework.CleanupTimeout + 10*time.Second
+	suiteConfig.GracePeriod = framework.CleanupTimeout + 5*time.Second
+	reporterConfig.Verbose = o.verbose
+	reporterConfig.NoColor = !color
+	formatter.ColorableStdOut, formatter.ColorableStdErr = console, stderr
 	var captured types.Report
-	progress := report.NewProgress(out, o.verbose)
+	progress := report.NewProgress(console, o.verbose)
 	ginkgo.ReportBeforeSuite(func(r ginkgo.Report) { progress.Start(r.PreRunStats.SpecsThatWillRun) })
 	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) { progress.SpecDone(sr) })
 	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
-	gomega.RegisterFailHandler(ginkgo.Fail)
+	gomega.RegisterFailHandler(framework.FailHandler)
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
-	summary := report.Build(captured, cat, env.Target.Redact)
+	if o.reportDir != "" {
+		if err := report.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
+			return report.Summary{}, err
+		}
+	}
+	summary := report.Build(captured, cat, secrets.Redact)
 	summary.Profile = env.Profile.Name
 	summary.SuiteVersion = report.SuiteVersion()
 	summary.ContractSHA256 = report.ContractHash(attrconform.Contract)
 	summary.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
 	return summary, nil
 }
+
+// maxReportString bounds each text of Ginkgo's reports (a failure message,
+// a report entry): the specs' own messages are capped smaller.
+const maxReportString = 16 << 10
 
 // suiteT stands in for *testing.T: Ginkgo only needs to be told of failure,
 // and the verdict comes from the report instead.

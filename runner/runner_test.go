@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -46,6 +47,8 @@ type runResult struct {
 	code   int
 	stdout string
 	stderr string
+	// maxRSS is the peak resident memory of the process, in bytes.
+	maxRSS int64
 }
 
 func runRunner(t *testing.T, args ...string) runResult {
@@ -55,6 +58,9 @@ func runRunner(t *testing.T, args ...string) runResult {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	res := runResult{stdout: stdout.String(), stderr: stderr.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && cmd.ProcessState != nil {
+		res.maxRSS = ru.Maxrss << 10 // KB on Linux
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):

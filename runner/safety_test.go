@@ -18,6 +18,10 @@ import (
 
 func TestPreflightStopsHopelessRunsWithOneLine(t *testing.T) {
 	keep := func(*target.Target) {}
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
 	cases := []struct {
 		name string
 		file func(*target.Target)
@@ -29,6 +33,7 @@ func TestPreflightStopsHopelessRunsWithOneLine(t *testing.T) {
 			t.Users = append(t.Users, target.User{Name: "ghost-user-1"})
 		}, `preflight: users[5] "ghost-user-1": no such user on the target`},
 		{"a user token that is refused", func(t *target.Target) { t.Users[0].Token = "YWMtWrongToken-000001" }, `preflight: users[0].token is refused for its own user "alice"`},
+		{"a redirect", func(t *target.Target) { t.BaseURL = redirecting.URL }, "-> 307: status 307 is not documented for getAttributeCapacity; the answer is a redirect to http://127.0.0.1:1/elsewhere, which was not followed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ func expectText(r *framework.Response, current, legacy string) {
 		matched = append(matched, "legacy")
 	}
 	if len(matched) == 0 {
-		Fail(fmt.Sprintf("error text %q is neither the current %q nor the legacy %q\n  exchange: %s", text, current, legacy, r))
+		framework.Failf("error text %q is neither the current %q nor the legacy %q\n  exchange: %s", text, current, legacy, r)
 	}
 	style := matched[0]
 	for _, m := range matched {

@@ -8,6 +8,7 @@
 package suites
 
 import (
+	"errors"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -36,12 +37,15 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	leaks, err := env().RestoreUsers(snapshot)
 	if err != nil {
-		framework.HarnessError(err.Error())
+		framework.CleanupError("restoring the listed users", err)
 	}
 	if len(leaks) > 0 {
-		framework.HarnessError("leak check: the run left data behind: " + strings.Join(leaks, "; "))
+		framework.CleanupError("the leak check", errors.New("the run left data behind: "+strings.Join(leaks, "; ")))
 	}
 })
+
+// Every spec is counted, and none starts once the run has stopped.
+var _ = BeforeEach(framework.StartSpec)
 
 // Bursts and fault hooks run only where the target opted in.
 var _ = BeforeEach(framework.GateOptIns)

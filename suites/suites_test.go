@@ -21,7 +21,7 @@ var targetFile = flag.String("target", "", "target file to judge; empty starts t
 // -target file) and, at the end, checks that the specs and the requirement
 // catalogue agree.
 func TestConformance(t *testing.T) {
-	RegisterFailHandler(Fail)
+	RegisterFailHandler(framework.FailHandler)
 	var tgt *target.Target
 	if *targetFile != "" {
 		var err error

@@ -4,6 +4,7 @@
 package target
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -260,16 +261,16 @@ func (t *Target) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if t.BaseURL != "" && !httpURL(t.BaseURL) {
-		bad("base_url: %q is not an http(s) URL such as http://127.0.0.1:8080", t.BaseURL)
+		bad("base_url: %q is not an http(s) URL such as http://127.0.0.1:8080", shownURL(t.BaseURL))
 	}
 	nodes := map[string]int{}
 	for i, n := range t.Nodes {
 		key := strings.TrimSuffix(n, "/")
 		switch j, dup := nodes[key]; {
 		case !httpURL(n):
-			bad("nodes[%d]: %q is not an http(s) URL such as http://127.0.0.1:8081", i, n)
+			bad("nodes[%d]: %q is not an http(s) URL such as http://127.0.0.1:8081", i, shownURL(n))
 		case dup:
-			bad("nodes[%d]: %q is nodes[%d] again; list each node once", i, n, j)
+			bad("nodes[%d]: %q is nodes[%d] again; list each node once", i, shownURL(n), j)
 		}
 		nodes[key] = i
 	}
@@ -345,6 +346,22 @@ func (t *Target) Validate() error {
 	return errors.Join(errs...)
 }
 
+// shownURL is a URL as messages may quote it: without its userinfo, which
+// may hold a password.
+func shownURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		if u.User == nil {
+			return s
+		}
+		u.User = nil
+		return u.String()
+	}
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		return "…" + s[at+1:]
+	}
+	return s
+}
+
 func httpURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
@@ -389,22 +406,36 @@ func or(v, def int64) int64 {
 }
 
 // Secrets lists every token, client secret and password in the target,
-// longest first, for redaction.
+// and the credentials in the userinfo of its URLs (base_url, nodes): the
+// password, the whole userinfo and its Basic credentials as an HTTP client
+// sends them, or the user alone when it has no password (then it is the
+// credential). Longest first, for redaction.
 func (t *Target) Secrets() []string {
 	var out []string
-	keep := func(s string) {
-		if s != "" {
-			out = append(out, s)
+	keep := func(s ...string) {
+		for _, v := range s {
+			if v != "" {
+				out = append(out, v)
+			}
 		}
 	}
 	t.eachApp(func(_ string, a *App) {
-		keep(a.AdminToken)
-		keep(a.ClientSecret)
+		keep(a.AdminToken, a.ClientSecret)
 		for _, u := range a.Users {
-			keep(u.Token)
-			keep(u.Password)
+			keep(u.Token, u.Password)
 		}
 	})
+	for _, raw := range append([]string{t.BaseURL}, t.Nodes...) {
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			continue
+		}
+		if pw, ok := u.User.Password(); ok {
+			keep(pw, u.User.String(), base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		} else {
+			keep(u.User.Username())
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }
@@ -414,14 +445,4 @@ func (t *Target) Tenant() Tenant {
 	tn := Tenant{Org: t.Org}
 	t.eachApp(func(_ string, a *App) { tn.Apps = append(tn.Apps, *a) })
 	return tn
-}
-
-// Redact replaces every token of t in s.
-func (t *Target) Redact(s string) string {
-	for _, secret := range t.Secrets() {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
 }

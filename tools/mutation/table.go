@@ -30,8 +30,9 @@ func (t target) faithful() bool { return t.mutant == "" }
 // summary is the part of the runner's requirements.json this command
 // reads (report.Summary).
 type summary struct {
-	SetupFailure string `json:"setupFailure"`
-	Requirements []struct {
+	SetupFailure   string `json:"setupFailure"`
+	CleanupFailure string `json:"cleanupFailure"`
+	Requirements   []struct {
 		ID      string `json:"id"`
 		Verdict string `json:"verdict"`
 	} `json:"requirements"`
@@ -122,7 +123,7 @@ func judge(t target, r run) outcome {
 	o := outcome{failed: append(hits, others...)}
 	if t.faithful() {
 		switch {
-		case r.exit == 0 && len(failed) == 0 && s.Failed == 0 && s.Errored == 0 && s.SetupFailure == "" && s.Passed > 0:
+		case r.exit == 0 && len(failed) == 0 && s.Failed == 0 && s.Errored == 0 && s.SetupFailure == "" && s.CleanupFailure == "" && s.Passed > 0:
 			o.result, o.ok = passed, true
 		case len(failed) > 0 || s.Failed > 0:
 			o.result = failing
@@ -167,6 +168,9 @@ func errorNote(r run) string {
 		}
 		if r.summary.SetupFailure != "" {
 			parts = append(parts, "setup failed: "+firstLine(r.summary.SetupFailure))
+		}
+		if r.summary.CleanupFailure != "" {
+			parts = append(parts, "cleanup failed: "+firstLine(r.summary.CleanupFailure))
 		}
 	}
 	return strings.Join(parts, "; ")
