@@ -204,8 +204,11 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 // do sends req and reads the whole answer, noting when the request was
 // written (the send time of a race's writers).
 func (c Caller) do(req *http.Request, body string) (*Response, error) {
-	var sent time.Time
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent = time.Now() }}
+	var sent, started time.Time
+	trace := &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { started = time.Now() },
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent = time.Now() },
+	}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := c.env.http.Do(req)
 	if err != nil {
@@ -216,7 +219,7 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Target.Redact}
+	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, Started: started, redact: c.env.Target.Redact}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
 	}
@@ -258,8 +261,9 @@ type Response struct {
 	Header                  http.Header
 	Body                    []byte
 	RequestBody             string
-	// Sent is when the request was last written to the connection.
-	Sent time.Time
+	// Sent is when the request was last written to the connection;
+	// Started when its last attempt got the connection, before writing.
+	Sent, Started time.Time
 	// Node is the host that answered, when the target lists several nodes.
 	Node   string
 	obj    map[string]any

@@ -6,13 +6,15 @@
 //	go run ./runner diff OLD.json NEW.json  # compare two runs' requirements.json
 //	go run ./runner proxy --target FILE  # judge a real client's traffic through a proxy
 //	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
+//	go run ./runner explore --target FILE  # generated sequences judged by the model of the documents
 //
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
 // means a failure outside the baseline or a baseline entry that passes
 // now. `diff` exits 1 when a requirement regressed; `proxy` when the
 // traffic violated a requirement; `replay` when an answer differs from the
-// recorded one.
+// recorded one; `explore` when the target's answers disagree with the
+// model of the documents.
 package main
 
 import (
@@ -30,6 +32,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "replay" {
 		os.Exit(replayCmd(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "explore" {
+		os.Exit(exploreCmd(args[1:]))
 	}
 	os.Exit(run(args))
 }
