@@ -10,12 +10,14 @@ const module = "github.com/attrconform/attrconform"
 
 // The layout's arrows run one way: specs -> harness -> contract; the
 // reference -> contract/wire, profile, target (and the module's embedded
-// files, "" below); tools -> anything; redact, which every output
-// passes, -> nothing of the module, so that anything may use it. The
-// shipped runner and the harness carry no mutants, and the harness does
-// not depend on the server it judges. The runner links no database client:
-// the reference's etcd and bolt stores are packages of their own, linked
-// by the reference binary, the tools and tests only.
+// files, "" below); the model of the documents -> profile, target,
+// contract/wire only (a reading of its own, no client, no server);
+// tools -> anything; redact, which every output passes, -> nothing of the
+// module, so that anything may use it. The shipped runner and the harness
+// carry no mutants, and the harness does not depend on the server it
+// judges. The runner links no database client: the reference's etcd and
+// bolt stores are packages of their own, linked by the reference binary,
+// the tools and tests only.
 func TestLayoutArrowsRunOneWay(t *testing.T) {
 	deps := map[string][]string{}   // package -> its module dependencies, transitively
 	linked := map[string][]string{} // package -> every dependency, transitively
@@ -54,12 +56,14 @@ func TestLayoutArrowsRunOneWay(t *testing.T) {
 		p := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 		for _, d := range ds {
 			switch {
-			case (under(p, "framework") || under(p, "suites") || under(p, "runner")) && under(d, "internal/mutant"):
+			case (under(p, "framework") || under(p, "suites") || under(p, "runner") || under(p, "explore") || under(p, "model")) && under(d, "internal/mutant"):
 				t.Errorf("%s depends on %s: the harness, the specs and the shipped runner carry no mutants", p, d)
-			case (under(p, "framework") || under(p, "suites") || under(p, "contract")) && under(d, "reference"):
+			case (under(p, "framework") || under(p, "suites") || under(p, "contract") || under(p, "explore")) && under(d, "reference"):
 				t.Errorf("%s depends on %s: the harness does not depend on the server it judges", p, d)
 			case p == "redact":
 				t.Errorf("redact depends on %s: it stands on the standard library alone", d)
+			case under(p, "model") && !(d == "contract/wire" || d == "profile" || d == "target"):
+				t.Errorf("%s depends on %s: the model stands on profile, target and contract/wire only", p, d)
 			case under(p, "reference") && !(under(d, "reference") || under(d, "contract/wire") || d == "profile" || d == "target" || d == ""):
 				t.Errorf("%s depends on %s: the reference stands on contract/wire, profile, target and the module's embedded files only", p, d)
 			}

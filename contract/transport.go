@@ -42,6 +42,11 @@ type Violation struct {
 	Operation string
 	Finding   string
 	Excerpt   string
+	// Header and Body are the answer of a response violation, as it came
+	// (unredacted: for judging it further, never for printing; Excerpt is
+	// what to show).
+	Header http.Header
+	Body   []byte
 }
 
 func (v *Violation) Error() string {
@@ -147,7 +152,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if finding := t.Contract.checkResponse(m, resp.StatusCode, resp.Header, body); finding != "" {
-		return nil, violation(t.Redact, "response", req, resp.StatusCode, m.op, finding, body)
+		v := violation(t.Redact, "response", req, resp.StatusCode, m.op, finding, body)
+		v.Header, v.Body = resp.Header, body
+		return nil, v
 	}
 	if t.Coverage != nil && m.op != "" {
 		t.Coverage.Add(m.op, resp.StatusCode)

@@ -212,8 +212,11 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 // do sends req and reads the whole answer, noting when the request was
 // written (the send time of a race's writers).
 func (c Caller) do(req *http.Request, body string) (*Response, error) {
-	var sent time.Time
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent = time.Now() }}
+	var sent, started time.Time
+	trace := &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { started = time.Now() },
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent = time.Now() },
+	}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := c.env.http.Do(req)
 	if err != nil {
@@ -227,7 +230,7 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 		return nil, err
 	}
 	c.env.answered()
-	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, redact: c.env.Redactor}
+	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, Started: started, redact: c.env.Redactor}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
 	}
@@ -270,8 +273,9 @@ type Response struct {
 	Header                  http.Header
 	Body                    []byte
 	RequestBody             string
-	// Sent is when the request was last written to the connection.
-	Sent time.Time
+	// Sent is when the request was last written to the connection;
+	// Started when its last attempt got the connection, before writing.
+	Sent, Started time.Time
 	// Node is the host that answered, when the target lists several nodes.
 	Node   string
 	obj    map[string]any

@@ -39,6 +39,14 @@ type Env struct {
 	run      context.Context
 	stop     context.CancelCauseFunc
 	progress progress
+
+
+	// Disposable: the target is the bundled reference started for the
+	// run; nothing else writes to it and its data does not matter.
+	Disposable bool
+	// ReportDir is the directory of the run's reports, "" when none:
+	// specs may leave files there (an exploration's counterexample).
+	ReportDir string
 }
 
 // NewEnv binds the embedded contract to the target and builds the client

@@ -7,14 +7,17 @@
 //	go run ./runner proxy --target FILE  # judge a real client's traffic through a proxy
 //	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
 //	go run ./runner verify-report DIR    # check a run's conformance-report.yaml against its junit.xml
+//	go run ./runner explore --target FILE  # generated sequences judged by the model of the documents
 //
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
 // means a failure outside the baseline or a baseline entry that passes
-// now; with --allow-errors, ERROR verdicts alone do not make it 2. `diff` exits 1 when a requirement regressed; `proxy` when the
-// traffic violated a requirement; `replay` when an answer differs from the
+// now; with --allow-errors, ERROR verdicts alone do not make it 2.
+// `diff` exits 1 when a requirement regressed; `proxy` when the traffic
+// violated a requirement; `replay` when an answer differs from the
 // recorded one; `verify-report` when the conformance report differs from
-// what the run's junit.xml gives.
+// what the run's junit.xml gives; `explore` when the target's answers
+// disagree with the model of the documents.
 package main
 
 import (
@@ -59,6 +62,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "verify-report" {
 		os.Exit(verifyReport(args[1:], os.Stdout))
+	}
+	if len(args) > 0 && args[0] == "explore" {
+		os.Exit(exploreCmd(args[1:]))
 	}
 	os.Exit(run(args))
 }

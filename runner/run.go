@@ -70,7 +70,7 @@ func parseRunFlags(args []string) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (subcommands: diff, proxy, replay, verify-report; the emulator is go run ./reference/cmd/reference)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (subcommands: diff, proxy, replay, verify-report, explore; the emulator is go run ./reference/cmd/reference)", fs.Arg(0))
 	}
 	if o.mutant != "" && o.targetFile != "" {
 		return o, errors.New("--mutant applies to the bundled reference only; leave out --target")
@@ -160,6 +160,7 @@ func run(args []string) int {
 	env.RequestTimeout = o.requestTimeout
 	defer stopAt(env, deadline, o.timeout)()
 	warnShortSecrets()
+	env.Disposable, env.ReportDir = o.targetFile == "", o.reportDir
 	if err := env.Preflight(); err != nil {
 		return usageError("%v", err)
 	}

@@ -40,6 +40,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.Disposable = *targetFile == ""
 	if err := env.Preflight(); err != nil {
 		t.Fatal(err)
 	}

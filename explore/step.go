@@ -1,0 +1,313 @@
+package explore
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"pgregory.net/rapid"
+
+	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/model"
+	"github.com/attrconform/attrconform/proxy"
+	"github.com/attrconform/attrconform/target"
+)
+
+const (
+	formType = "application/x-www-form-urlencoded"
+	jsonType = "application/json"
+)
+
+// generate draws one request of the run's group.
+func (x *explorer) generate(t *rapid.T) call {
+	g := x.o.Group
+	op := rapid.SampledFrom(g.Ops).Draw(t, "op")
+	role := target.MainApp
+	if len(x.roles) > 1 && rapid.IntRange(0, 3).Draw(t, "other-app") == 0 {
+		role = rapid.SampledFrom(x.roles[1:]).Draw(t, "app")
+	}
+	ps := x.principals[role]
+	p := ps[0]
+	if rapid.IntRange(0, 9).Draw(t, "odd-principal") < g.OddPrincipal {
+		p = rapid.SampledFrom(ps).Draw(t, "principal")
+	}
+	users := x.cfg.Apps[role].Users
+	if role == model.NoSuchApp {
+		users = x.cfg.Apps[target.MainApp].Users
+	}
+	req := model.Request{Principal: p.p, App: role, Op: op}
+	if op == put || op == get || op == del {
+		switch {
+		case p.p.Kind == model.KindUser && p.p.App == role && rapid.Bool().Draw(t, "own-user"):
+			req.User = p.p.User
+		case rapid.IntRange(0, 9).Draw(t, "odd-name") < g.OddName:
+			req.User, req.RawUser = name(t, users)
+		default:
+			req.User = rapid.SampledFrom(users).Draw(t, "user")
+		}
+	}
+	switch op {
+	case put:
+		req.ContentType = formType
+		switch rapid.IntRange(0, 9).Draw(t, "put-type") {
+		case 0:
+			req.ContentType, req.Body = jsonType, []byte(`{"nickname":"json"}`)
+		case 1:
+			req.ContentType = formType + "; charset=UTF-8"
+		}
+		if req.Body == nil {
+			attrs, _ := x.state.Attributes(role, req.User)
+			if rapid.IntRange(0, 9).Draw(t, "sized") < g.Sized {
+				req.Body = []byte(sized(t, x.cfg, attrs))
+			} else {
+				req.Body = []byte(form(t))
+			}
+		}
+		if x.couldCreate(req) {
+			req.Op, req.Body, req.ContentType = get, nil, ""
+		}
+	case model.Other:
+		var body string
+		req.Verb, req.Route, body, req.ContentType = other(t, users, x.o.Disposable)
+		req.Body = []byte(body)
+	case batch:
+		req.ContentType = rapid.SampledFrom([]string{jsonType, jsonType, jsonType + ";charset=UTF-8", formType}).Draw(t, "batch-type")
+		req.Body = []byte(batchBody(t, users, x.cfg.BatchLimit))
+	default:
+		if rapid.IntRange(0, 7).Draw(t, "bodiless-type") == 0 {
+			req.ContentType = jsonType // ignored on a request without a body (D-15)
+		}
+	}
+	if x.faults && rapid.IntRange(0, 19).Draw(t, "fault") == 0 {
+		req.Fault = rapid.SampledFrom([]string{wire.FaultStore, wire.FaultOverload}).Draw(t, "fault-kind")
+	}
+	return call{req: req, auth: p.auth}
+}
+
+// couldCreate reports whether a PUT could create an account: an admin's
+// write to a valid name no listed user has, where the profile lets it
+// answer 200. Only a disposable target is sent those.
+func (x *explorer) couldCreate(r model.Request) bool {
+	return !x.o.Disposable && r.App != model.NoSuchApp && r.Principal.Kind == model.KindAdmin && r.Principal.App == r.App &&
+		target.ValidUsername(r.User) && !x.listed(r.App, r.User) && !pinned404(x.cfg.Profile)
+}
+
+// Step is one exchange of a sequence: the request as the model reads it
+// and as it was sent (Path from /{org}/{app}), and the answer.
+type Step struct {
+	Request                                model.Request
+	Method, Path, RequestBody, ContentType string
+	Status                                 int
+	Header                                 http.Header
+	Body                                   []byte
+	Sent, Received                         time.Time
+	// Problems are the model's findings, on the step that disagreed;
+	// Allowed are the answers the documents allow it.
+	Problems []model.Problem
+	Allowed  []string
+}
+
+func (s Step) answer() model.Answer {
+	return model.Answer{Status: s.Status, Header: s.Header, Body: s.Body, Sent: s.Sent, Received: s.Received}
+}
+
+// String is the exchange on one line, bodies cut.
+func (s Step) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s as %s", s.Method, s.Path, s.Request.Principal)
+	if s.Request.Fault != "" {
+		fmt.Fprintf(&b, " (fault hook: %s)", s.Request.Fault)
+	}
+	if s.ContentType != "" {
+		fmt.Fprintf(&b, " [%s]", s.ContentType)
+	}
+	if s.RequestBody != "" {
+		fmt.Fprintf(&b, " %s", show(s.RequestBody, 200))
+	}
+	fmt.Fprintf(&b, " -> %d %s", s.Status, show(string(s.Body), 300))
+	return b.String()
+}
+
+func show(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = fmt.Sprintf("%q", s)
+	}
+	s = strings.ReplaceAll(s, "\n", `\n`)
+	if len(s) > n {
+		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return s
+}
+
+// Disagreement is an answer the model does not allow, with the sequence
+// that led to it, shrunk.
+type Disagreement struct {
+	Seed  uint64
+	Group string
+	// Emptying are the requests that read and emptied the listed users
+	// before the sequence; Setup those that followed before the generated
+	// requests (capacity reads); Steps the generated requests, the last
+	// one disagreeing. A disagreement before the generated requests is the
+	// last of Emptying or Setup, and Steps is empty.
+	Emptying, Setup, Steps []Step
+	// Choices are the alternatives the target showed in earlier sequences,
+	// which the model held it to; Witnesses the exchanges that showed them.
+	Choices   []model.Alternative
+	Witnesses []Step
+	// IDs are the requirements broken.
+	IDs      []string
+	Problems []model.Problem
+	Allowed  []string
+	// Flaky: rapid could not reproduce the failure (the target answered
+	// the same sequence differently); the sequence is the one that failed.
+	Flaky bool
+	// Log is rapid's output, redacted.
+	Log string
+}
+
+func (x *explorer) disagreement(v model.Verdict) *Disagreement {
+	emptied, setup := x.emptied, x.setup
+	if x.inSetup {
+		setup = len(x.trace)
+		if emptied == 0 {
+			emptied = setup
+		}
+	}
+	d := &Disagreement{Seed: x.o.Seed, Group: x.o.Group.Name, Emptying: slices.Clone(x.trace[:emptied]), Setup: slices.Clone(x.trace[emptied:setup]),
+		Steps: slices.Clone(x.trace[setup:]), Choices: slices.Clone(x.choices), IDs: v.Broken(), Problems: v.Problems, Allowed: v.Allowed}
+	for _, c := range x.choices {
+		d.Witnesses = append(d.Witnesses, x.witnesses[c.Choice])
+	}
+	return d
+}
+
+// Last is the step that disagreed.
+func (d *Disagreement) Last() Step {
+	all := d.record()
+	if len(all) == 0 {
+		return d.Emptying[len(d.Emptying)-1]
+	}
+	return all[len(all)-1]
+}
+
+// record is what a replay sends: from the users known empty on (a target
+// whose listed users are empty answers it alike), or, when the
+// disagreement came while emptying them, the emptying.
+func (d *Disagreement) record() []Step {
+	if len(d.Setup)+len(d.Steps) == 0 {
+		return d.Emptying
+	}
+	return append(slices.Clone(d.Setup), d.Steps...)
+}
+
+// Requests counts the requests of the minimal sequence, setup left out.
+func (d *Disagreement) Requests() int { return len(d.Steps) }
+
+// Report is the disagreement as users read it; redact removes secrets.
+func (d *Disagreement) Report(redact func(string) string) string {
+	var b strings.Builder
+	last := d.Last()
+	fmt.Fprintf(&b, "DISAGREEMENT with the documents' model: %s\n", strings.Join(d.IDs, ", "))
+	fmt.Fprintf(&b, "  seed %d (group %s); the minimal sequence has %d generated requests", d.Seed, d.Group, len(d.Steps))
+	if d.Flaky {
+		b.WriteString(" (rapid could not reproduce it: the target answered the same sequence differently)")
+	}
+	b.WriteString("\n")
+	if len(d.Choices) > 0 {
+		b.WriteString("  alternatives the target showed in earlier sequences, and is held to:\n")
+		for i, c := range d.Choices {
+			w := d.Witnesses[i]
+			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(string(w.Body), 120))
+		}
+	}
+	steps := d.Steps
+	switch {
+	case len(steps) > 0:
+		fmt.Fprintf(&b, "  before it, %d requests read and emptied the listed users\n", len(d.Emptying))
+		for i, s := range d.Setup {
+			fmt.Fprintf(&b, "  setup %d. %s\n", i+1, s)
+		}
+	case len(d.Setup) > 0:
+		b.WriteString("  after the listed users were emptied, before the generated requests:\n")
+		steps = d.Setup
+	default:
+		b.WriteString("  while reading and emptying the listed users before a sequence:\n")
+		steps = d.Emptying
+	}
+	for i, s := range steps {
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
+	}
+	fmt.Fprintf(&b, "  the target answered %d %s\n", last.Status, show(string(last.Body), 600))
+	b.WriteString("  the documents allow:\n")
+	for _, a := range d.Allowed {
+		fmt.Fprintf(&b, "    - %s\n", a)
+	}
+	b.WriteString("  what is wrong:\n")
+	for _, p := range d.Problems {
+		fmt.Fprintf(&b, "    - %s\n", p)
+	}
+	return redact(b.String())
+}
+
+// WriteRecord writes the sequence as a record file of runner proxy
+// --record, which runner replay sends again to a target whose listed users
+// are empty (a fresh bundled reference): from the users emptied on, setup
+// included; no token in it, principals by kind and app role, bodies
+// redacted.
+func (d *Disagreement) WriteRecord(path string, t *target.Target, redact func(string) string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i, s := range d.record() {
+		line, err := json.Marshal(record(i+1, s, t, redact))
+		if err != nil {
+			f.Close()
+			return err
+		}
+		w.Write(append(line, '\n'))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func record(seq int, s Step, t *target.Target, redact func(string) string) proxy.Record {
+	p := s.Request.Principal
+	rec := proxy.Record{Seq: seq, Time: s.Sent, Method: s.Method, Path: redact(s.Path),
+		Principal: judge.Principal{Kind: string(p.Kind), App: p.App, User: p.User},
+		Org:       t.Org, RequestBody: body(s.RequestBody, redact), Status: s.Status, Body: body(string(s.Body), redact),
+		Operation: string(s.Request.Op)}
+	if a := t.AppByRole(s.Request.App); a != nil {
+		rec.App, rec.AppRole = a.Name, s.Request.App
+	}
+	rec.RequestHeader = http.Header{"Accept": {jsonType}}
+	if s.ContentType != "" {
+		rec.RequestHeader.Set("Content-Type", s.ContentType)
+	}
+	if s.Request.Fault != "" {
+		rec.RequestHeader.Set(wire.FaultHeader, s.Request.Fault)
+	}
+	if ct := s.Header.Get("Content-Type"); ct != "" {
+		rec.Header = http.Header{"Content-Type": {ct}}
+	}
+	return rec
+}
+
+func body(s string, redact func(string) string) proxy.Body {
+	if utf8.ValidString(s) {
+		return proxy.Body{Text: redact(s)}
+	}
+	return proxy.Body{Base64: base64.StdEncoding.EncodeToString([]byte(s))}
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/explore"
+	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/model"
+	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/report"
+	"github.com/attrconform/attrconform/target"
+)
+
+// exploreCmd is `runner explore`: generated sequences of requests sent to
+// the target (or the bundled reference), every answer held to the model
+// of the documents; a disagreement is shrunk to a minimal sequence and
+// reported with a record file runner replay sends again.
+//
+// Exit status: 0 the target agreed with the model, 1 a disagreement, 2 a
+// configuration or harness error (or data left behind).
+func exploreCmd(args []string) int {
+	fs := flag.NewFlagSet("runner explore", flag.ContinueOnError)
+	var o options
+	fs.StringVar(&o.targetFile, "target", "", "target file of the endpoint to explore; empty explores the bundled reference")
+	fs.StringVar(&o.reportDir, "report-dir", "", "directory for requirements.json, .md, .html, junit.xml and, on a disagreement, counterexample.txt and counterexample.jsonl (for runner replay)")
+	fs.StringVar(&o.profile, "profile", "", "profile overriding the target's: lenient, current or legacy")
+	fs.StringVar(&o.reference, "reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
+	fs.StringVar(&o.mutant, "mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
+	fs.StringVar(&o.fixture, "fixture", "", "without --target, the tenant file the bundled reference serves and is explored by")
+	fs.DurationVar(&o.raceWindow, "race-window", reference.DefaultRaceWindow, "the bundled reference's pause between reading and committing a PUT; 0 commits at once (with --seed, a run is then reproduced exactly)")
+	seed := fs.String("seed", "", "seed of the generated sequences (default: drawn, and printed); the same seed and --steps replay the same requests against a deterministic target")
+	steps := fs.Int("steps", 2000, "generated requests at most (the requests emptying users between sequences and the shrinking are not counted)")
+	duration := fs.Duration("time", time.Minute, "time the exploration may take at most, shrinking not counted")
+	shrink := fs.Duration("shrink-time", explore.DefaultShrinkTime, "time shrinking a disagreement may take at most")
+	group := fs.String("group", explore.All.Name, "requests aimed at one requirement group: "+groupNames())
+	exclusive := fs.Bool("exclusive", false, "with --target: nothing else writes to the target's apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageError("explore: unexpected argument %q", fs.Arg(0))
+	}
+	raceWindowSet := false
+	fs.Visit(func(f *flag.Flag) { raceWindowSet = raceWindowSet || f.Name == "race-window" })
+	bundled := o.targetFile == ""
+	switch {
+	case !bundled && (o.mutant != "" || o.fixture != "" || raceWindowSet):
+		return usageError("explore: --mutant, --fixture and --race-window apply to the bundled reference only; leave out --target")
+	case o.raceWindow < 0:
+		return usageError("explore: --race-window %v: give a duration of 0 or more", o.raceWindow)
+	case *steps <= 0 || *duration <= 0 || *shrink <= 0:
+		return usageError("explore: --steps, --time and --shrink-time must be positive")
+	case o.reference != refAuto && o.reference != refContainer && o.reference != refInProcess:
+		return usageError("explore: --reference %q: use auto, container or inprocess", o.reference)
+	}
+	g, ok := explore.GroupNamed(*group)
+	if !ok {
+		return usageError("explore: --group %q: use one of %s", *group, groupNames())
+	}
+	s := explore.NewSeed()
+	if *seed != "" {
+		v, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil || v == 0 {
+			return usageError("explore: --seed %q: give a positive integer", *seed)
+		}
+		s = v
+	}
+	if raceWindowSet {
+		o.raceWindow = reference.RaceWindowOf(o.raceWindow)
+	} else {
+		o.raceWindow = 0
+	}
+	tgt, err := loadTarget(o)
+	if err != nil {
+		return usageError("explore: %v", err)
+	}
+	if o.reportDir != "" {
+		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
+			return usageError("explore: report dir: %v", err)
+		}
+	}
+	where, stop := tgt.BaseURL, func() {}
+	if bundled {
+		opts, err := bundledOptions(o.mutant, o.raceWindow)
+		if err != nil {
+			return usageError("explore: %v", err)
+		}
+		if where, stop, err = startBundled(tgt, o.reference, o.fixture, opts, true); err != nil {
+			return usageError("explore: %v", err)
+		}
+		stop = sync.OnceFunc(stop)
+		defer stop()
+	}
+	env, err := framework.NewEnv(tgt)
+	if err != nil {
+		return usageError("explore: %v", err)
+	}
+	// The exploration ends by its own bounds; the deadline is a backstop
+	// for a target that stops answering, and Ctrl-C stops it the same way.
+	defer stopAt(env, time.Now().Add(*duration+*shrink+2*time.Minute), *duration+*shrink+2*time.Minute)()
+	warnShortSecrets()
+	if err := env.Preflight(); err != nil {
+		return usageError("explore: %v", err)
+	}
+	snapshot, err := env.PrepareUsers()
+	if err != nil {
+		return usageError("explore: %v", err)
+	}
+	opts := explore.Options{Env: env, Seed: s, Steps: *steps, Time: *duration, ShrinkTime: *shrink, Group: g,
+		Exclusive: bundled || *exclusive, Disposable: bundled, Log: stdout}
+	fmt.Fprintf(stdout, "explore: %s (profile %s), seed %d, group %s, at most %d requests or %v\n", secrets.Redact(where), env.Profile.Name, s, g.Name, *steps, *duration)
+	res, runErr := explore.Run(opts)
+	fmt.Fprintf(stdout, "explore: seed %d: %d sequences, %d generated requests (%d in all) in %v\n", res.Seed, res.Sequences, res.Steps, res.Requests, res.Elapsed.Round(time.Millisecond))
+	leaks, restoreErr := env.RestoreUsers(snapshot)
+	stop()
+	if runErr != nil {
+		return usageError("%v", runErr)
+	}
+	if restoreErr != nil {
+		return usageError("explore: %v", restoreErr)
+	}
+	summary, err := exploreSummary(res, env, secrets.Redact(where))
+	if err != nil {
+		return usageError("explore: %v", err)
+	}
+	if err := writeTrafficReports(summary, o.reportDir); err != nil {
+		return usageError("explore: %v", err)
+	}
+	summary.WriteTerminal(stdout)
+	for _, n := range res.Notes {
+		fmt.Fprintln(stdout, "note: "+secrets.Redact(n))
+	}
+	if len(res.Choices) > 0 {
+		fmt.Fprintf(stdout, "alternatives the target showed: %s\n", joinChoices(res.Choices))
+	}
+	code := summary.ExitCode()
+	if d := res.Disagreement; d != nil {
+		fmt.Fprint(stdout, "\n"+d.Report(secrets.Redact))
+		if err := writeCounterexample(d, tgt, o.reportDir); err != nil {
+			return usageError("explore: %v", err)
+		}
+		fmt.Fprintf(stdout, "reproduce: runner explore --seed %d --steps %d --group %s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name)
+	} else {
+		fmt.Fprintf(stdout, "the target agreed with the model on every answer (seed %d)\n", res.Seed)
+	}
+	if len(leaks) > 0 {
+		return usageError("explore: leak check: the run left data behind: %s", strings.Join(leaks, "; "))
+	}
+	return code
+}
+
+// exploreSummary is the run's verdicts per requirement, in the report
+// family's form.
+func exploreSummary(res explore.Result, env *framework.Env, where string) (report.Summary, error) {
+	cat, err := catalog.Load()
+	if err != nil {
+		return report.Summary{}, err
+	}
+	violating := 0
+	if res.Disagreement != nil {
+		violating = 1
+	}
+	s := report.BuildTraffic(cat, res.Judged(secrets.Redact), res.NotJudged,
+		report.Traffic{Exchanges: res.Requests, Judged: res.Requests, Violating: violating})
+	s.Target, s.Profile, s.Duration = where, env.Profile.Name, res.Elapsed
+	s.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
+	s.SuiteVersion, s.Start = report.SuiteVersion(), time.Now().Add(-res.Elapsed)
+	return s, nil
+}
+
+// writeCounterexample writes the disagreement's report and its record
+// file into dir (counterexample.txt, counterexample.jsonl) and says where;
+// without a directory, the record goes to a temporary file, so that it
+// can be replayed all the same.
+func writeCounterexample(d *explore.Disagreement, tgt *target.Target, dir string) error {
+	path := filepath.Join(dir, "counterexample.jsonl")
+	if dir == "" {
+		f, err := os.CreateTemp("", "attrconform-counterexample-*.jsonl")
+		if err != nil {
+			return err
+		}
+		f.Close()
+		path = f.Name()
+	} else {
+		text := d.Report(secrets.Redact) + "\nrapid's output (the minimal case):\n" + d.Log
+		if err := os.WriteFile(filepath.Join(dir, "counterexample.txt"), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := d.WriteRecord(path, tgt, secrets.Redact); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replay: runner replay %s (the sequence with its setup; replay it to a target in the state the run started from)\n", path)
+	return nil
+}
+
+func joinChoices(alts []model.Alternative) string {
+	parts := make([]string, len(alts))
+	for i, a := range alts {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func groupNames() string {
+	var names []string
+	for _, g := range explore.Groups {
+		names = append(names, g.Name)
+	}
+	return strings.Join(names, ", ")
+}
