@@ -121,3 +121,25 @@ func learnBatch(role string, targets []string, lower bool) func(world, json.RawM
 		return w
 	}
 }
+
+// Footprint is about how many bytes s holds (more, where its worlds
+// share what they hold): what a holder of many states bounds them by.
+func (s State) Footprint() int {
+	const entry = 48 // a map entry's and a string header's overhead, about
+	n := 0
+	for _, w := range s.worlds {
+		n += entry * (1 + len(w.choices))
+		for _, a := range w.apps {
+			for name, u := range a.users {
+				n += entry + len(name)
+				for k, v := range u.attrs {
+					n += entry + len(k) + len(v)
+				}
+				for k, ids := range u.why {
+					n += entry + len(k) + 16*len(ids)
+				}
+			}
+		}
+	}
+	return n
+}

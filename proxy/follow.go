@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"container/list"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -18,9 +19,14 @@ import (
 	"github.com/attrconform/attrconform/target"
 )
 
-// MaxFollowed bounds the users whose states the proxy keeps: past it, it
-// forgets the one it used least recently, and counts it.
-const MaxFollowed = 10000
+// The states the proxy follows are bounded by number and by size: past
+// MaxFollowed users, or StateBytes in all (as model.State.Footprint
+// counts them), it forgets the users it used least recently, and counts
+// them.
+const (
+	MaxFollowed = 10000
+	StateBytes  = 64 << 20
+)
 
 // follower follows, with the model of the documents (package model), the
 // state of every user whose history the proxy has seen from a known
@@ -54,7 +60,8 @@ type follower struct {
 	redact    func(string) string
 	// path is a request's path below the target's base URL.
 	path func(*http.Request) string
-	max  int
+	// max and budget are the bounds: MaxFollowed and StateBytes.
+	max, budget int
 
 	mu sync.Mutex
 	// clock counts starts and ends; evicted is its reading when a user was
@@ -66,6 +73,7 @@ type follower struct {
 	wilds                int
 	users                map[userKey]*followed
 	lru                  *list.List // of userKey, most recently used first
+	bytes                int        // the followed states' footprints, summed
 	apps                 map[string]*appState
 	pending              map[int]pending // by exchange number
 	counts               report.StateTraffic
@@ -85,7 +93,8 @@ type followed struct {
 	// one last ended.
 	writes    int
 	lastWrite uint64
-	elem      *list.Element
+	elem      *list.Element // nil until kept
+	bytes     int           // the state's footprint
 }
 
 // appState is what the follower knows of one app: its writes in flight
@@ -93,12 +102,25 @@ type followed struct {
 type appState struct {
 	writes    int
 	lastWrite uint64
-	// base is the capacity last read, when baseKnown; changed holds, for
-	// every user written since, the attributes it had then.
+	// base is the capacity read at exchange baseSeq, when baseKnown;
+	// changed holds, for every user written since, what it held then.
 	base      int64
 	baseKnown bool
 	baseSeq   int
-	changed   map[userKey]map[string]string
+	changed   map[userKey]held
+}
+
+// held is what a user held, as capacity counts it: its size under the
+// target's metric, and a digest of its attributes (the same data reads
+// the same).
+type held struct {
+	size   model.Size
+	digest [sha256.Size]byte
+}
+
+func holding(metric string, attrs map[string]string) held {
+	canonical, _ := json.Marshal(attrs) // keys sorted
+	return held{model.UserSize(metric, attrs), sha256.Sum256(canonical)}
 }
 
 // pending is an exchange in flight.
@@ -116,7 +138,7 @@ func newFollower(t *target.Target, exclusive bool, redact func(string) string, p
 	if err != nil {
 		return nil, err
 	}
-	return &follower{m: model.New(cfg), target: t, exclusive: exclusive, metric: t.SizeMetric, redact: redact, path: path, max: MaxFollowed,
+	return &follower{m: model.New(cfg), target: t, exclusive: exclusive, metric: t.SizeMetric, redact: redact, path: path, max: MaxFollowed, budget: StateBytes,
 		users: map[userKey]*followed{}, lru: list.New(), apps: map[string]*appState{}, pending: map[int]pending{}}, nil
 }
 
@@ -281,8 +303,11 @@ func (f *follower) step(p pending, k userKey, name string, seq int, r model.Requ
 		return judged{}
 	}
 	e, ok := f.users[k]
-	if !ok {
-		e = &followed{state: f.m.Unknown(k.role, name)}
+	if ok {
+		f.lru.MoveToFront(e.elem)
+	} else {
+		e = &followed{}
+		f.set(e, f.m.Unknown(k.role, name))
 	}
 	before, beforeKnown := e.state.Attributes(k.role, name)
 	next, v := f.m.Observe(e.state, r, a)
@@ -306,7 +331,7 @@ func (f *follower) step(p pending, k userKey, name string, seq int, r model.Requ
 		}
 		return out
 	}
-	e.state = next
+	f.set(e, next)
 	if !e.known && next.Knows(k.role, name) {
 		e.known, e.since = true, seq
 		f.counts.Known++
@@ -314,9 +339,7 @@ func (f *follower) step(p pending, k userKey, name string, seq int, r model.Requ
 			f.keep(k, e)
 		}
 	}
-	if ok {
-		f.lru.MoveToFront(e.elem)
-	}
+	f.trim()
 	if p.write {
 		f.wrote(k, a.Status, before, beforeKnown)
 	}
@@ -379,7 +402,7 @@ func (f *follower) wrote(k userKey, status int, before map[string]string, known 
 		f.unbase(k.role)
 	default:
 		if _, ok := a.changed[k]; !ok {
-			a.changed[k] = before
+			a.changed[k] = holding(f.metric, before)
 		}
 	}
 }
@@ -416,7 +439,7 @@ func (f *follower) capacity(p pending, seq int, role string, ans model.Answer) j
 				Text: fmt.Sprintf("capacity is %d, where the documents answer %s: the capacity read at #%d was %d, and %s", value, want, a.baseSeq, a.base, since)}
 		}
 	}
-	a.base, a.baseKnown, a.baseSeq, a.changed = value, true, seq, map[userKey]map[string]string{}
+	a.base, a.baseKnown, a.baseSeq, a.changed = value, true, seq, map[userKey]held{}
 	return out
 }
 
@@ -433,16 +456,16 @@ func (f *follower) expected(a *appState) (int64, int64, bool) {
 		if !ok || !e.known {
 			return 0, 0, false
 		}
-		now, ok := e.state.Attributes(k.role, k.name)
+		attrs, ok := e.state.Attributes(k.role, k.name)
+		now := holding(f.metric, attrs)
 		switch {
 		case !ok:
 			return 0, 0, false
-		case f.metric == "" && !maps.Equal(now, then):
+		case f.metric == "" && now.digest != then.digest:
 			return 0, 0, false
 		case f.metric != "":
-			n, t := model.UserSize(f.metric, now), model.UserSize(f.metric, then)
-			lo += n.Min - t.Max
-			hi += n.Max - t.Min
+			lo += now.size.Min - then.size.Max
+			hi += now.size.Max - then.size.Min
 		}
 	}
 	return lo, hi, true
@@ -473,7 +496,18 @@ func (f *follower) forget(k userKey, n *int) {
 	if n != nil {
 		*n++
 	}
-	e.known, e.state = false, f.m.Unknown(k.role, k.name)
+	e.known = false
+	f.set(e, f.m.Unknown(k.role, k.name))
+}
+
+// set gives user entry e state s, keeping count of the followed states'
+// footprints.
+func (f *follower) set(e *followed, s model.State) {
+	n := s.Footprint()
+	if e.elem != nil {
+		f.bytes += n - e.bytes
+	}
+	e.state, e.bytes = s, n
 }
 
 // unbase forgets the capacity of app role until the next capacity read.
@@ -488,17 +522,24 @@ func (f *follower) user(k userKey) *followed {
 		f.lru.MoveToFront(e.elem)
 		return e
 	}
-	e := &followed{state: f.m.Unknown(k.role, k.name)}
+	e := &followed{}
+	f.set(e, f.m.Unknown(k.role, k.name))
 	f.keep(k, e)
+	f.trim()
 	return e
 }
 
-// keep adds the entry of user k, forgetting the least recently used
-// users past the bound (never one with a write in flight).
+// keep adds the entry of user k, the most recently used.
 func (f *follower) keep(k userKey, e *followed) {
 	e.elem = f.lru.PushFront(k)
 	f.users[k] = e
-	for el := f.lru.Back(); len(f.users) > f.max && el != nil; {
+	f.bytes += e.bytes
+}
+
+// trim forgets the least recently used users while the bounds are passed,
+// never one with a write in flight nor the most recently used.
+func (f *follower) trim() {
+	for el := f.lru.Back(); (len(f.users) > f.max || f.bytes > f.budget) && el != nil && el != f.lru.Front(); {
 		prev := el.Prev()
 		old := el.Value.(userKey)
 		if o := f.users[old]; o.writes == 0 {
@@ -507,6 +548,7 @@ func (f *follower) keep(k userKey, e *followed) {
 			}
 			f.lru.Remove(el)
 			delete(f.users, old)
+			f.bytes -= o.bytes
 			f.evicted = f.clock
 		}
 		el = prev

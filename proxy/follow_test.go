@@ -18,13 +18,13 @@ import (
 // rig drives a follower of the bundled tenant with exchanges made up
 // here, begun and ended in any order.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	f   *follower
 	tg  *target.Target
 	seq int
 }
 
-func newRig(t *testing.T, exclusive bool) *rig {
+func newRig(t testing.TB, exclusive bool) *rig {
 	t.Helper()
 	tg, err := reference.BundledTarget()
 	if err != nil {
@@ -262,6 +262,26 @@ func TestFollowedUsersAreBounded(t *testing.T) {
 	if found := r.do("GET", "alice", "admin", "", 200, `{"z":"9"}`); found != nil {
 		t.Fatalf("a read that began before users were forgotten became a known point: %v", found)
 	}
+
+	// The states' footprints are bounded too.
+	r = newRig(t, false)
+	r.f.budget = 100 << 10
+	value := strings.Repeat("v", 1500)
+	for i := range 200 {
+		u := fmt.Sprintf("u%d", i)
+		r.do("DELETE", u, "admin", "", 200, "true")
+		r.do("PUT", u, "admin", "k="+value, 200, `{"k":"`+value+`"}`)
+	}
+	if r.f.bytes > r.f.budget || len(r.f.users) >= 200 || r.counts().Evicted == 0 {
+		t.Fatalf("%d users followed in %d bytes (%d forgotten), want at most %d bytes", len(r.f.users), r.f.bytes, r.counts().Evicted, r.f.budget)
+	}
+	sum := 0
+	for _, e := range r.f.users {
+		sum += e.bytes
+	}
+	if sum != r.f.bytes {
+		t.Fatalf("the footprints sum to %d, counted %d", sum, r.f.bytes)
+	}
 }
 
 // With exclusive, an app's capacity follows the writes of users whose
@@ -284,6 +304,27 @@ func TestCapacityIsJudgedByStateWhenExclusive(t *testing.T) {
 		r.do("PUT", "bob", "admin", "b=1", 200, `{"b":"1"}`) // bob's earlier attributes are unknown
 		if found := r.do("GET", "capacity", "admin", "", 200, "5"); found != nil {
 			t.Fatalf("exclusive %v: judged after a write of an unknown user: %v", exclusive, found)
+		}
+	}
+}
+
+// An exchange of a user followed by state: a PUT merged into ten
+// attributes, or the read that shows them.
+func BenchmarkFollowedExchange(b *testing.B) {
+	r := newRig(b, false)
+	r.do("DELETE", "alice", "admin", "", 200, "true")
+	var data []string
+	for i := range 10 {
+		data = append(data, fmt.Sprintf(`"k%d":"%s"`, i, strings.Repeat("v", 40)))
+		r.do("PUT", "alice", "admin", fmt.Sprintf("k%d=%s", i, strings.Repeat("v", 40)), 200, "{"+data[i]+"}")
+	}
+	all := "{" + strings.Join(data, ",") + "}"
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			r.do("PUT", "alice", "admin", "k0="+strings.Repeat("v", 40), 200, "{"+data[0]+"}")
+		} else if found := r.do("GET", "alice", "admin", "", 200, all); found != nil {
+			b.Fatal(found)
 		}
 	}
 }

@@ -65,8 +65,15 @@ func startReference(t *testing.T, mutantName string) *target.Target {
 // front serves a proxy to tg on loopback.
 func front(t *testing.T, tg *target.Target, record string) (*proxy.Proxy, *httptest.Server, *lines) {
 	t.Helper()
+	return frontWith(t, proxy.Options{Target: tg, RecordFile: record})
+}
+
+// frontWith serves a proxy of options o on loopback, its lines collected.
+func frontWith(t *testing.T, o proxy.Options) (*proxy.Proxy, *httptest.Server, *lines) {
+	t.Helper()
 	out := &lines{}
-	p, err := proxy.New(proxy.Options{Target: tg, Out: out, RecordFile: record})
+	o.Out = out
+	p, err := proxy.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,6 +497,18 @@ func TestRecordFormatsAreReadByVersion(t *testing.T) {
 	}
 }
 
+// sendAside sends req from a goroutine other than the test's, where
+// Fatal does not belong: a failure is only reported.
+func sendAside(t *testing.T, req *http.Request) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
 // Concurrent clients are judged exchange by exchange: each is counted
 // once and the faithful reference's answers, 409s included, violate
 // nothing.
@@ -497,18 +516,11 @@ func TestConcurrentClients(t *testing.T) {
 	tg := startReference(t, "")
 	record := filepath.Join(t.TempDir(), "r.jsonl")
 	p, srv, out := front(t, tg, record)
-	// Fatal belongs to the test's goroutine; these only report.
 	send := func(method, path, token, body string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", form)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		sendAside(t, req)
 	}
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -545,13 +557,7 @@ func TestConcurrentClientsAreJudgedByStateOnlyInOrder(t *testing.T) {
 		t.Run("mutant="+name, func(t *testing.T) {
 			t.Parallel()
 			tg := startReference(t, name)
-			out := &lines{}
-			p, err := proxy.New(proxy.Options{Target: tg, Out: out, Exclusive: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(p)
-			t.Cleanup(func() { srv.Close(); p.Close() })
+			p, srv, out := frontWith(t, proxy.Options{Target: tg, Exclusive: true})
 			c := client{t, srv.URL}
 			admin := tg.AdminToken
 			c.do("DELETE", user+"alice", admin, "", "")
@@ -579,13 +585,7 @@ func TestConcurrentClientsAreJudgedByStateOnlyInOrder(t *testing.T) {
 							req, _ = http.NewRequest("DELETE", srv.URL+user+who, nil)
 						}
 						req.Header.Set("Authorization", "Bearer "+admin)
-						resp, err := http.DefaultClient.Do(req)
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
+						sendAside(t, req)
 					}
 				}()
 			}

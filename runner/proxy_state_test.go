@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/attrconform/attrconform/internal/bundled"
 	"github.com/attrconform/attrconform/internal/mutant"
+	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -56,7 +55,8 @@ func servers() []server {
 	return out
 }
 
-// start starts the server in this process and writes its target file.
+// start starts the server in this process (the bundled tenant unless it
+// names another) and writes its target file.
 func (s server) start(t *testing.T) (*target.Target, string) {
 	t.Helper()
 	var o bundled.Options
@@ -66,11 +66,10 @@ func (s server) start(t *testing.T) (*target.Target, string) {
 			t.Fatal(err)
 		}
 	}
-	file := "../fixtures/reference.yaml"
+	tg, err := reference.BundledTarget()
 	if s.fixture != "" {
-		file = filepath.Join("..", s.fixture)
+		tg, err = target.Load(filepath.Join("..", s.fixture))
 	}
-	tg, err := target.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +82,7 @@ func (s server) start(t *testing.T) (*target.Target, string) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	tg.BaseURL = srv.URL
-	data, err := yaml.Marshal(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file = filepath.Join(t.TempDir(), "target.yaml")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tg, file
+	return tg, targetFile(t, tg)
 }
 
 // sdkRun is the SDK program's run through the proxy against one server.
