@@ -119,6 +119,9 @@ type held struct {
 }
 
 func holding(metric string, attrs map[string]string) held {
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
 	canonical, _ := json.Marshal(attrs) // keys sorted
 	return held{model.UserSize(metric, attrs), sha256.Sum256(canonical)}
 }
