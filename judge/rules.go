@@ -29,7 +29,7 @@ const (
 // those it found violated.
 type rule func(j *Judge, s *seen, v *verdict)
 
-var rules = []rule{contractRule, envelopeRule, authRule, putLimitRule, batchCapRule, textRule}
+var rules = []rule{contractRule, envelopeRule, authRule, putLimitRule, batchCapRule, capacityRule, textRule}
 
 // Judged says, for each requirement a rule can judge, on which exchanges
 // it does: what a report says of a requirement the traffic did not
@@ -47,6 +47,8 @@ var Judged = map[string]string{
 	"UA-AUTH-001": "a request without a token",
 	"UA-AUTH-004": "a PUT with a listed user's token for another user",
 	"UA-AUTH-010": "a request with a listed token of one app to another of the target's apps",
+	"UA-AUTH-007": "a batch read with a listed user's token",
+	"UA-CAP-001":  "a capacity read answered 200 (data a JSON integer)",
 	"UA-CAP-002":  "a capacity read with a listed user's token",
 	"UA-AUTH-006": "a capacity read with a listed user's token",
 	"UA-LIMIT-001": "a PUT whose own attributes exceed the per-user limit under the declared size_metric " +
@@ -107,6 +109,7 @@ func contractRule(j *Judge, s *seen, v *verdict) {
 var integers = map[string]*regexp.Regexp{
 	"timestamp": regexp.MustCompile(`"timestamp"\s*:\s*\d+\s*[,}]`),
 	"duration":  regexp.MustCompile(`"duration"\s*:\s*\d+\s*[,}]`),
+	"data":      regexp.MustCompile(`"data"\s*:\s*\d+\s*[,}]`),
 }
 
 func integer(body []byte, name string) bool { return integers[name].Match(body) }
@@ -183,7 +186,7 @@ func envelopeRule(j *Judge, s *seen, v *verdict) {
 
 // authRule judges what the token proves: no token, a listed user's token
 // writing another user, a listed token of one app used on another, a
-// user token reading capacity.
+// user token reading capacity, a user token refused a batch read.
 func authRule(_ *Judge, s *seen, v *verdict) {
 	p := s.principal
 	refused := s.Status == http.StatusUnauthorized
@@ -206,6 +209,24 @@ func authRule(_ *Judge, s *seen, v *verdict) {
 	case p.Kind == KindUser && s.op == opCapacity && s.pathApp == p.App && (s.Status == http.StatusOK || refused):
 		v.saw("UA-CAP-002", profile.CapacityUserToken, strconv.Itoa(s.Status))
 		v.saw("UA-AUTH-006", profile.CapacityUserToken, strconv.Itoa(s.Status))
+	case p.Kind == KindUser && s.op == opBatch && s.pathApp == p.App && refused:
+		v.fail("UA-AUTH-007", "user %s's token was refused a batch read with 401: any user token of the app may read other users", p.User)
+	case p.Kind == KindUser && s.op == opBatch && s.pathApp == p.App && s.Status == http.StatusOK:
+		v.ok("UA-AUTH-007")
+	}
+}
+
+// capacityRule: a capacity read answered 200 carries its byte count as a
+// JSON integer, without a decimal point or exponent (UA-CAP-001; the
+// contract's integer type lets 123.0 pass).
+func capacityRule(_ *Judge, s *seen, v *verdict) {
+	if s.op != opCapacity || s.Status != http.StatusOK || s.obj == nil {
+		return
+	}
+	if integer(s.Body, "data") {
+		v.ok("UA-CAP-001")
+	} else {
+		v.fail("UA-CAP-001", "data %s is not a JSON integer", oneLine(redact.Shorten(string(s.obj["data"]), 60)))
 	}
 }
 

@@ -965,6 +965,7 @@ func (m *Model) found(w world, r Request, bb BatchBody, ids []string) []Outcome 
 	anyMiss := false
 	seen := map[string]bool{}
 	entries := map[string]batchEntry{} // by target as sent
+	var unknown []string               // targets whose attributes a read of every property teaches
 	for _, t := range bb.Targets {
 		if seen[t] {
 			also = appendNew(also, "UA-BATCH-009")
@@ -990,6 +991,9 @@ func (m *Model) found(w world, r Request, bb BatchBody, ids []string) []Outcome 
 		}
 		e.miss = len(e.want) == 0
 		anyMiss = anyMiss || (e.miss && !e.loose)
+		if e.loose && bb.NoProperties {
+			unknown = append(unknown, t)
+		}
 		if e.props == nil || !e.miss {
 			also = appendNew(also, provenance(u.why)...)
 		}
@@ -1011,7 +1015,7 @@ func (m *Model) found(w world, r Request, bb BatchBody, ids []string) []Outcome 
 				rule.variants[other] = key
 			}
 		}
-		return []Outcome{{Status: http.StatusOK, Data: rule, IDs: ids, also: also, next: w}}
+		return []Outcome{{Status: http.StatusOK, Data: rule, IDs: ids, also: also, next: w, learn: learnBatch(role, unknown, lower)}}
 	}
 	withMiss := func(w world, lower bool) []Outcome {
 		if !anyMiss {

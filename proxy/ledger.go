@@ -11,6 +11,7 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
@@ -116,6 +117,9 @@ func notJudged(t *target.Target) func(string) string {
 		}
 		if when, ok := judge.Judged[id]; ok {
 			return "not judged: no exchange of the traffic exercised it (judged on " + when + ")"
+		}
+		if slices.Contains(model.Requirements, id) {
+			return "not judged: one exchange cannot prove it, and no exchange of a user followed by state exercised it (docs/traffic.md); the suite checks it (go run ./runner --target FILE)"
 		}
 		return "not judged: one exchange cannot prove it; the suite checks it (go run ./runner --target FILE)"
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -55,6 +56,9 @@ type Options struct {
 	// the request to the end of the answer; default 30 s. A target that
 	// does not answer in time is UNANSWERED, and the client gets 502.
 	UpstreamTimeout time.Duration
+	// Exclusive: nothing but the traffic through the proxy writes to the
+	// target's apps, so an app's capacity is judged by state too.
+	Exclusive bool
 	// Transport reaches the target; default a clone of
 	// http.DefaultTransport that leaves Accept-Encoding to the client, so
 	// that bodies pass through as the target sent them.
@@ -74,6 +78,7 @@ type Proxy struct {
 	rp       *httputil.ReverseProxy
 	upstream http.RoundTripper
 	memory   *memory
+	follow   *follower
 	seq      atomic.Int64
 	outMu    sync.Mutex
 }
@@ -97,6 +102,9 @@ func New(o Options) (*Proxy, error) {
 		p.redactor = redact.New(t.Secrets()...)
 	}
 	if p.judge, err = judge.New(t, c, p.redactor.Redact); err != nil {
+		return nil, err
+	}
+	if p.follow, err = newFollower(t, o.Exclusive, p.redactor.Redact, p.clientPath); err != nil {
 		return nil, err
 	}
 	if p.opts.Out == nil {
@@ -152,7 +160,12 @@ func (p *Proxy) Profile() string { return p.judge.Profile().Name }
 
 // Summary is the report of the traffic so far.
 func (p *Proxy) Summary() (report.Summary, error) {
-	return p.ledger.summary(p.opts.Target, p.contract, p.Profile(), p.opts.Where)
+	s, err := p.ledger.summary(p.opts.Target, p.contract, p.Profile(), p.opts.Where)
+	if err == nil {
+		state := p.follow.stats()
+		s.Traffic.State = &state
+	}
+	return s, err
 }
 
 // Close closes the record file.
@@ -174,10 +187,12 @@ func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(out.Context(), p.opts.UpstreamTimeout)
+	p.follow.begin(seq, out)
 	resp, err := p.upstream.RoundTrip(out.WithContext(ctx))
 	if err != nil {
 		cancel()
 		req.release()
+		p.follow.drop(seq)
 		if st := req.state(); st.err != nil {
 			return nil, &clientError{st.err}
 		}
@@ -186,6 +201,7 @@ func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Not the API: the connection is the client's and the target's.
 		req.release()
+		p.follow.drop(seq)
 		resp.Body = upgraded{resp.Body.(io.ReadWriteCloser), cancel}
 		return resp, nil
 	}
@@ -245,7 +261,9 @@ func (c *capture) Close() error {
 // exchangeDone judges, prints and records one exchange the target answered.
 func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, reqBody *kept, resp *http.Response, c *capture) {
 	// The answer is already with the client; a fault in judging must not
-	// break its connection.
+	// break its connection. An exchange not judged leaves its users' states
+	// in doubt.
+	defer p.follow.drop(seq)
 	defer func() {
 		if r := recover(); r != nil {
 			p.print(fmt.Sprintf("HARNESS    #%d %s %s: judging the exchange failed: %v", seq, out.Method, p.clientPath(out), r))
@@ -297,6 +315,9 @@ func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, reqBod
 		Method: out.Method, Path: p.Redact(p.clientPath(out)), Principal: principal.String(),
 		RequestBody: p.redactor.Excerpt(string(rb.data), framework.RequestExcerpt), Status: resp.StatusCode,
 		ContentType: p.redactor.Excerpt(resp.Header.Get("Content-Type"), framework.ResponseExcerpt), ResponseBody: p.redactor.Excerpt(string(plain), framework.ResponseExcerpt),
+	}
+	if rb.whole() && answer.whole() {
+		p.follow.end(seq, out, rb.data, model.Answer{Status: resp.StatusCode, Header: resp.Header, Body: plain, Sent: start, Received: time.Now()}, &v)
 	}
 	p.ledger.add(seq, v, shown)
 	rec.Operation, rec.Violations = v.Operation, v.Violations

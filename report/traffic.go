@@ -32,6 +32,31 @@ type Traffic struct {
 	// because of the proxy's own bounds: no memory left to keep their
 	// bodies, or a client body that broke off (--client-timeout).
 	Unjudged int `json:"unjudged,omitempty"`
+	// State is how the proxy followed users' states; nil where nothing
+	// follows them (a replay).
+	State *StateTraffic `json:"state,omitempty"`
+}
+
+// StateTraffic counts how the proxy judged by the states it followed
+// (docs/traffic.md, "Judging by state").
+type StateTraffic struct {
+	// Judged is how many judgements were made by a state known from a
+	// known point: an exchange of one user, each user of a batch read, a
+	// capacity read.
+	Judged int `json:"judged"`
+	// Known is how many times a user's state became known.
+	Known int `json:"known"`
+	// Overlapping is how many exchanges were not judged by state because
+	// a write of their user (or app) overlapped them in time; overlapping
+	// writes forget the state.
+	Overlapping int `json:"overlapping"`
+	// Doubtful is how many known states were forgotten after an answer
+	// that leaves them in doubt: one the documents do not allow, none or
+	// only part of one, a 429 or 5xx, a write by an unlisted token.
+	Doubtful int `json:"doubtful"`
+	// Evicted is how many known states were forgotten to keep the number
+	// of users followed bounded.
+	Evicted int `json:"evicted"`
 }
 
 // Judged is what the rules found for one requirement over the traffic.
@@ -84,6 +109,10 @@ func (t Traffic) line() string {
 		t.Exchanges, t.Judged, t.Violating, t.ClientFindings, t.Unanswered, t.Unread)
 	if t.Unjudged > 0 {
 		line += fmt.Sprintf(", passed through unjudged (the proxy's bounds): %d", t.Unjudged)
+	}
+	if s := t.State; s != nil {
+		line += fmt.Sprintf("; judged by state: %d (users known from a known point: %d; not judged or forgotten: overlapping requests %d, doubtful answers %d, users past the bound %d)",
+			s.Judged, s.Known, s.Overlapping, s.Doubtful, s.Evicted)
 	}
 	return line
 }

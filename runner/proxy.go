@@ -37,6 +37,7 @@ func proxyCmd(args []string) int {
 	reference := fs.String("reference", refAuto, "without --target, how to run the bundled reference: auto, container or inprocess")
 	mutant := fs.String("mutant", "", "without --target, start the bundled reference with this deliberate defect (see internal/mutant)")
 	upstreamTimeout := fs.Duration("upstream-timeout", proxy.DefaultUpstreamTimeout, "how long the target may take over one answer, its body read to the end; then the client gets 502 and the exchange is UNANSWERED")
+	exclusive := fs.Bool("exclusive", false, "nothing but the traffic through the proxy writes to the target's apps: judge each app's capacity by the states followed too")
 	clientTimeout := fs.Duration("client-timeout", time.Minute, "how long a client may take to send one request, its body included; then the proxy drops it (408) and the exchange is UNJUDGED")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,7 +58,7 @@ func proxyCmd(args []string) int {
 	defer stop()
 
 	violated := make(chan struct{}, 1)
-	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets, RecordFile: *recordFile, UpstreamTimeout: *upstreamTimeout, OnViolation: func() {
+	p, err := proxy.New(proxy.Options{Target: tgt, Where: where, Out: stdout, Redactor: secrets, RecordFile: *recordFile, UpstreamTimeout: *upstreamTimeout, Exclusive: *exclusive, OnViolation: func() {
 		if *failFast {
 			select {
 			case violated <- struct{}{}:

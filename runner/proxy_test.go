@@ -17,10 +17,7 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2/reporters"
-	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/internal/bundled"
-	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
@@ -121,28 +118,7 @@ func (r *running) err() string { r.mu.Lock(); defer r.mu.Unlock(); return r.stde
 // mutant when named) and writes its target file.
 func referenceFile(t *testing.T, mutantName string) (*target.Target, string) {
 	t.Helper()
-	var o bundled.Options
-	if mutantName != "" {
-		d, err := mutant.Defect(mutantName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Defect = d
-	}
-	tg, srv, err := bundled.StartTarget(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	data, err := yaml.Marshal(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "target.yaml")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tg, file
+	return server{mutant: mutantName}.start(t)
 }
 
 // send is a client request through the proxy; it returns the status and body.

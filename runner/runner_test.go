@@ -243,6 +243,12 @@ func startReference(t *testing.T, edit, targetEdit func(*target.Target)) string 
 	t.Cleanup(func() { srv.Close() })
 	tg.BaseURL = srv.URL
 	targetEdit(tg)
+	return targetFile(t, tg)
+}
+
+// targetFile writes tg as a target file.
+func targetFile(t *testing.T, tg *target.Target) string {
+	t.Helper()
 	data, err := yaml.Marshal(tg)
 	if err != nil {
 		t.Fatal(err)
