@@ -10,8 +10,7 @@
 // openapi.yaml, tokens redacted). Only the listed users are written;
 // generated names (zz-conform-…) are addressed only where an answer
 // cannot create data, unless the target is disposable (the bundled
-// reference). Each sequence starts by reading the listed users and
-// emptying those that hold anything.
+// reference). Each sequence starts by emptying the listed users.
 package explore
 
 import (

@@ -152,7 +152,7 @@ func show(s string, n int) string {
 type Disagreement struct {
 	Seed  uint64
 	Group string
-	// Emptying are the requests that read and emptied the listed users
+	// Emptying are the requests that emptied the listed users
 	// before the sequence; Setup those that followed before the generated
 	// requests (capacity reads); Steps the generated requests, the last
 	// one disagreeing. A disagreement before the generated requests is the
@@ -222,7 +222,7 @@ func (d *Disagreement) Report(redact func(string) string) string {
 	steps := d.Steps
 	switch {
 	case len(steps) > 0:
-		fmt.Fprintf(&b, "  the minimal sequence (%d generated requests, after %d that read and emptied the listed users):\n", len(steps), len(d.Emptying))
+		fmt.Fprintf(&b, "  the minimal sequence (%d generated requests, after %d that emptied the listed users):\n", len(steps), len(d.Emptying))
 		for i, s := range d.Setup {
 			fmt.Fprintf(&b, "  setup %d. %s\n", i+1, s)
 		}
@@ -230,7 +230,7 @@ func (d *Disagreement) Report(redact func(string) string) string {
 		b.WriteString("  after the listed users were emptied, before the generated requests:\n")
 		steps = d.Setup
 	default:
-		b.WriteString("  while reading and emptying the listed users before a sequence:\n")
+		b.WriteString("  while emptying the listed users before a sequence:\n")
 		steps = d.Emptying
 	}
 	for i, s := range steps {

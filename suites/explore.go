@@ -20,9 +20,11 @@ import (
 // that a disagreement fails the requirements it names and no other. The
 // standalone `runner explore` goes deep; this stays within a small budget.
 const (
-	exploreSteps  = 24                     // generated requests per group
-	exploreTime   = 200 * time.Millisecond // per group
-	exploreShrink = 5 * time.Second        // shrinking one disagreement
+	exploreSteps = 24                     // generated requests per group
+	exploreTime  = 200 * time.Millisecond // per group
+	// Shrinking the first disagreement; later ones get a moment only, so
+	// that a defective target costs the run seconds, not minutes.
+	exploreShrink, exploreShrinkMore = 3 * time.Second, 300 * time.Millisecond
 )
 
 // exploreGroups are the requirement groups explored in the run (All is
@@ -37,14 +39,18 @@ var _ = Describe("Generated sequences judged by the model of the documents", Lab
 	BeforeAll(func() {
 		// Printed on every run, so that a failure can be reproduced.
 		fmt.Printf("exploration: seed %d, %d groups of at most %d requests\n", seed, len(exploreGroups), exploreSteps)
+		shrink := exploreShrink
 		for _, g := range exploreGroups {
-			res, err := explore.Run(explore.Options{Env: env(), Seed: seed, Steps: exploreSteps, StepsPerSequence: exploreSteps, Time: exploreTime, ShrinkTime: exploreShrink,
+			res, err := explore.Run(explore.Options{Env: env(), Seed: seed, Steps: exploreSteps, StepsPerSequence: exploreSteps, Time: exploreTime, ShrinkTime: shrink,
 				Group: g, Exclusive: env().Disposable, Disposable: env().Disposable})
 			if err != nil {
 				framework.HarnessError(err.Error())
 			}
 			results = append(results, res)
 			records = append(records, counterexample(res))
+			if res.Disagreement != nil {
+				shrink = exploreShrinkMore
+			}
 		}
 	})
 
