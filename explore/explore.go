@@ -45,8 +45,9 @@ type Options struct {
 	// draws one (Result.Seed says which).
 	Seed uint64
 	// Steps bounds the generated requests (not counting the requests that
-	// empty users between sequences, nor the shrinking); Time bounds the
-	// exploration's wall time. The first bound reached ends it.
+	// empty users between sequences, nor the shrinking; default 1000);
+	// Time bounds the exploration's wall time (default a minute). The
+	// first bound reached ends it.
 	Steps int
 	Time  time.Duration
 	// StepsPerSequence is the mean length of one sequence (default 30).
@@ -62,7 +63,7 @@ type Options struct {
 	// reference), so an admin may write names without an account even
 	// where the documents let the write create one.
 	Disposable bool
-	// Log receives a line per sequence and per disagreement; nil: none.
+	// Log receives a line per disagreement; nil: none.
 	Log io.Writer
 }
 
@@ -146,16 +147,16 @@ func Run(o Options) (Result, error) {
 	switch {
 	case x.harness != nil:
 		return x.res, x.harness
-	case t.failed && x.last == nil:
+	case t.Failed() && x.last == nil:
 		return x.res, fmt.Errorf("explore: the explorer itself failed (a bug of the harness, not of the target):\n%s", o.Env.Target.Redact(t.log()))
-	case t.failed:
+	case t.Failed():
 		d := x.last
 		d.Log = o.Env.Target.Redact(t.log())
 		d.Flaky = strings.Contains(d.Log, "flaky test")
 		x.res.Disagreement = d
 		x.logf("explore: DISAGREEMENT %s after %d sequences (seed %d)\n", strings.Join(d.IDs, ", "), x.res.Sequences, o.Seed)
 	}
-	if !t.failed {
+	if !t.Failed() {
 		x.choices = mergeChoices(x.choices, x.state.Choices())
 	}
 	x.res.Choices = x.choices
