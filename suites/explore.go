@@ -20,8 +20,8 @@ import (
 // that a disagreement fails the requirements it names and no other. The
 // standalone `runner explore` goes deep; this stays within a small budget.
 const (
-	exploreSteps = 24                     // generated requests per group
-	exploreTime  = 200 * time.Millisecond // per group
+	exploreSteps = 24              // generated requests per group
+	exploreTime  = 1 * time.Second // all groups together, shared out as they go
 	// Shrinking the first disagreement; later ones get a moment only, so
 	// that a defective target costs the run seconds, not minutes.
 	exploreShrink, exploreShrinkMore = 3 * time.Second, 300 * time.Millisecond
@@ -40,8 +40,10 @@ var _ = Describe("Generated sequences judged by the model of the documents", Lab
 		// Printed on every run, so that a failure can be reproduced.
 		fmt.Printf("exploration: seed %d, %d groups of at most %d requests\n", seed, len(exploreGroups), exploreSteps)
 		shrink := exploreShrink
-		for _, g := range exploreGroups {
-			res, err := explore.Run(explore.Options{Env: env(), Seed: seed, Steps: exploreSteps, StepsPerSequence: exploreSteps, Time: exploreTime, ShrinkTime: shrink,
+		end := time.Now().Add(exploreTime)
+		for i, g := range exploreGroups {
+			share := max(time.Until(end)/time.Duration(len(exploreGroups)-i), 20*time.Millisecond)
+			res, err := explore.Run(explore.Options{Env: env(), Seed: seed, Steps: exploreSteps, StepsPerSequence: exploreSteps, Time: share, ShrinkTime: shrink,
 				Group: g, Exclusive: env().Disposable, Disposable: env().Disposable})
 			if err != nil {
 				framework.HarnessError(err.Error())
@@ -64,8 +66,8 @@ var _ = Describe("Generated sequences judged by the model of the documents", Lab
 			for i, r := range results {
 				judged += r.Exercised[id]
 				if d := r.Disagreement; d != nil && slices.Contains(d.IDs, id) {
-					Fail(fmt.Sprintf("%s\n  reproduce: runner explore --seed %d --group %s --steps %d --time %v%s",
-						d.Report(env().Target.Redact), seed, d.Group, exploreSteps, exploreTime, records[i]))
+					Fail(fmt.Sprintf("%s\n  reproduce: runner explore --seed %d --group %s --steps %d%s",
+						d.Report(env().Target.Redact), seed, d.Group, exploreSteps, records[i]))
 				}
 			}
 			if judged == 0 {
