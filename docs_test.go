@@ -24,11 +24,6 @@ import (
 // commands that run: a path that moved, a flag that was renamed or a make
 // target that went away fails here, not in a reader's terminal.
 
-// pendingDocs are documents written on other branches, linked from
-// README.md before they arrive. Each is tolerated only while it is
-// missing: once it exists, the test asks for its removal from this list.
-var pendingDocs = []string{"docs/exploring.md"}
-
 // repo is the set of files git tracks (or would track) and their
 // directories, as paths relative to the repository root.
 type repo struct {
@@ -205,16 +200,10 @@ func TestDocumentedPathsExist(t *testing.T) {
 	if len(texts) < 50 || texts["README.md"] == "" {
 		t.Fatalf("found %d texts to check, README.md among them: %v; is this the repository root?", len(texts), texts["README.md"] != "")
 	}
-	for _, p := range pendingDocs {
-		if r.exists(p) {
-			t.Errorf("%s exists now: remove it from pendingDocs in docs_test.go", p)
-		}
-	}
 	for file, text := range texts {
 		missing := map[string]bool{}
 		for _, p := range r.pathsIn(file, text) {
-			pending := slices.Contains(pendingDocs, path.Clean(path.Join(path.Dir(file), p))) || slices.Contains(pendingDocs, p)
-			if !pending && !missing[p] && !r.resolves(p, file) {
+			if !missing[p] && !r.resolves(p, file) {
 				missing[p] = true
 				t.Errorf("%s names %s, which does not exist", file, p)
 			}

@@ -121,7 +121,7 @@ func (p formPair) String() string { return encode(p.key, p.enc) + "=" + encode(p
 func form(t *rapid.T) string {
 	n := rapid.IntRange(0, 4).Draw(t, "pairs")
 	var parts []string
-	for i := range n {
+	for range n {
 		p := formPair{key: key(t), enc: rapid.IntRange(encStandard, encRaw).Draw(t, "encoding")}
 		switch rapid.IntRange(0, 6).Draw(t, "value-kind") {
 		case 0:
@@ -145,7 +145,6 @@ func form(t *rapid.T) string {
 		case 4:
 			parts = append(parts, "k%zz=%"+rapid.SampledFrom([]string{"", "4", "G1"}).Draw(t, "bad-escape")) // a % that starts no escape
 		}
-		_ = i
 	}
 	return strings.Join(parts, "&")
 }

@@ -35,8 +35,8 @@ var (
 	Auth      = Group{Name: "auth", Ops: []model.Op{get, put, batch, capacity, del}, Apps: []string{"second", "disabled"}, OddPrincipal: 8, OddName: 3}
 	Limits    = Group{Name: "limits", Ops: []model.Op{get, put, put, put, put, capacity, del}, Apps: []string{"small_quota"}, OddPrincipal: 1, OddName: 1, Sized: 6}
 	Names     = Group{Name: "names", Ops: []model.Op{get, put, put, del, batch}, OddPrincipal: 2, OddName: 8}
-	Envelope  = Group{Name: "envelope", Ops: []model.Op{get, put, batch, capacity, del}, Apps: []string{"second", "disabled", model.NoSuchApp}, OddPrincipal: 3, OddName: 3, Sized: 1}
-	All       = Group{Name: "all", Ops: []model.Op{get, put, put, batch, capacity, del}, Apps: []string{"second", "small_quota", "disabled", model.NoSuchApp}, OddPrincipal: 3, OddName: 3, Sized: 2}
+	Envelope  = Group{Name: "envelope", Ops: []model.Op{get, put, batch, capacity, del, model.Other}, Apps: []string{"second", "disabled", model.NoSuchApp}, OddPrincipal: 3, OddName: 3, Sized: 1}
+	All       = Group{Name: "all", Ops: []model.Op{get, put, put, batch, capacity, del, model.Other}, Apps: []string{"second", "small_quota", "disabled", model.NoSuchApp}, OddPrincipal: 3, OddName: 3, Sized: 2}
 )
 
 // Groups lists the groups of the requirement concerns, then All.

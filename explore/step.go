@@ -86,7 +86,7 @@ func (x *explorer) generate(t *rapid.T) call {
 			req.ContentType = jsonType // ignored on a request without a body (D-15)
 		}
 	}
-	if x.faults && rapid.IntRange(0, 19).Draw(t, "fault") == 0 {
+	if x.faults && op != model.Other && rapid.IntRange(0, 19).Draw(t, "fault") == 0 {
 		req.Fault = rapid.SampledFrom([]string{wire.FaultStore, wire.FaultOverload}).Draw(t, "fault-kind")
 	}
 	return call{req: req, auth: p.auth}
@@ -152,7 +152,7 @@ func show(s string, n int) string {
 type Disagreement struct {
 	Seed  uint64
 	Group string
-	// Emptying are the requests that read and emptied the listed users
+	// Emptying are the requests that emptied the listed users
 	// before the sequence; Setup those that followed before the generated
 	// requests (capacity reads); Steps the generated requests, the last
 	// one disagreeing. A disagreement before the generated requests is the
@@ -216,22 +216,13 @@ func (d *Disagreement) Report(redact func(string) string) string {
 	var b strings.Builder
 	last := d.Last()
 	fmt.Fprintf(&b, "DISAGREEMENT with the documents' model: %s\n", strings.Join(d.IDs, ", "))
-	fmt.Fprintf(&b, "  seed %d (group %s); the minimal sequence has %d generated requests", d.Seed, d.Group, len(d.Steps))
-	if d.Flaky {
-		b.WriteString(" (rapid could not reproduce it: the target answered the same sequence differently)")
-	}
-	b.WriteString("\n")
-	if len(d.Choices) > 0 {
-		b.WriteString("  alternatives the target showed in earlier sequences, and is held to:\n")
-		for i, c := range d.Choices {
-			w := d.Witnesses[i]
-			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(string(w.Body), 120))
-		}
+	for _, p := range d.Problems {
+		fmt.Fprintf(&b, "  - %s\n", p)
 	}
 	steps := d.Steps
 	switch {
 	case len(steps) > 0:
-		fmt.Fprintf(&b, "  before it, %d requests read and emptied the listed users\n", len(d.Emptying))
+		fmt.Fprintf(&b, "  the minimal sequence (%d generated requests, after %d that emptied the listed users):\n", len(steps), len(d.Emptying))
 		for i, s := range d.Setup {
 			fmt.Fprintf(&b, "  setup %d. %s\n", i+1, s)
 		}
@@ -239,7 +230,7 @@ func (d *Disagreement) Report(redact func(string) string) string {
 		b.WriteString("  after the listed users were emptied, before the generated requests:\n")
 		steps = d.Setup
 	default:
-		b.WriteString("  while reading and emptying the listed users before a sequence:\n")
+		b.WriteString("  while emptying the listed users before a sequence:\n")
 		steps = d.Emptying
 	}
 	for i, s := range steps {
@@ -250,9 +241,17 @@ func (d *Disagreement) Report(redact func(string) string) string {
 	for _, a := range d.Allowed {
 		fmt.Fprintf(&b, "    - %s\n", a)
 	}
-	b.WriteString("  what is wrong:\n")
-	for _, p := range d.Problems {
-		fmt.Fprintf(&b, "    - %s\n", p)
+	fmt.Fprintf(&b, "  seed %d, group %s", d.Seed, d.Group)
+	if d.Flaky {
+		b.WriteString(" (rapid could not reproduce it: the target answered the same sequence differently)")
+	}
+	b.WriteString("\n")
+	if len(d.Choices) > 0 {
+		b.WriteString("  alternatives the target showed in earlier sequences, and is held to:\n")
+		for i, c := range d.Choices {
+			w := d.Witnesses[i]
+			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(string(w.Body), 120))
+		}
 	}
 	return redact(b.String())
 }

@@ -133,9 +133,10 @@ var (
 		Current: "This request has reached api limit", Legacy: "reached api limit", IDs: []string{"UA-RATE-002"}, TextIDs: []string{"UA-ERR-002"}}
 )
 
-// Requirements are the requirements the model's rules decide, sorted.
-// (UA-CONC-* and UA-RATE-* are documented facts here, ErrConflict and
-// ErrRateLimit, but no rule of a sequential model decides them.)
+// Requirements are the requirements the model's rules decide for a
+// sequential client, sorted. (UA-CONC-* are decided only with
+// Config.Concurrent; UA-RATE-* are documented facts here, ErrRateLimit,
+// that no rule decides.)
 var Requirements = []string{
 	"UA-AUTH-001", "UA-AUTH-002", "UA-AUTH-003", "UA-AUTH-004", "UA-AUTH-005", "UA-AUTH-006", "UA-AUTH-007", "UA-AUTH-008", "UA-AUTH-009", "UA-AUTH-010",
 	"UA-BATCH-001", "UA-BATCH-002", "UA-BATCH-003", "UA-BATCH-004", "UA-BATCH-005", "UA-BATCH-006", "UA-BATCH-007", "UA-BATCH-008", "UA-BATCH-009", "UA-BATCH-010", "UA-BATCH-011",

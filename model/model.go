@@ -60,6 +60,11 @@ type Config struct {
 	// only held to being an integer no smaller than the data the model
 	// follows.
 	Exclusive bool
+	// Concurrent: requests may overlap (a history of several clients), so
+	// a PUT may lose the optimistic lock and be answered 409 with the
+	// concurrent-update text, changing nothing (UA-CONC-001, -002). A
+	// sequential client never sees one.
+	Concurrent bool
 }
 
 // ConfigOf is the configuration for target t.
@@ -249,7 +254,7 @@ func (m *Model) Observe(s State, r Request, a Answer) (State, Verdict) {
 				if o.refusal {
 					refusalIDs = appendNew(refusalIDs, o.IDs...)
 				} else {
-					ids = appendNew(ids, o.IDs...)
+					ids = appendNew(appendNew(ids, o.IDs...), o.blame...)
 				}
 			}
 			if len(ids) == 0 {

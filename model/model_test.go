@@ -285,6 +285,20 @@ func TestEnvelopeUnits(t *testing.T) {
 	}
 }
 
+func TestAConflictIsAllowedOnlyWhenRequestsOverlap(t *testing.T) {
+	conflict := fail(409, "Failed to update userMetadata. Concurrent updates not allowed")
+	sequential := tenant(t, "lenient", nil)
+	run(t, sequential, sequential.Empty(), step{put(admin, "alice", "a=1"), conflict, false, ""})
+	tgt := tenant(t, "lenient", nil).Config()
+	tgt.Concurrent = true
+	concurrent := model.New(tgt)
+	run(t, concurrent, concurrent.Empty(),
+		step{put(admin, "alice", "a=1"), conflict, true, ""},
+		step{get(admin, "alice"), ok(attrs("a", "1")), false, "UA-CONC-003"},
+		step{put(admin, "alice", "a=1"), fail(409, "conflict"), false, "UA-CONC-002"},
+	)
+}
+
 func TestOneUserSteppedOnItsOwn(t *testing.T) {
 	m := tenant(t, "lenient", nil)
 	s := m.UserState(target.MainApp, "alice", map[string]string{})
@@ -319,7 +333,7 @@ func TestRequirementsListsTheRulesIDs(t *testing.T) {
 			named[id[1]] = true
 		}
 	}
-	factsOnly := []string{"UA-CONC-001", "UA-CONC-002", "UA-RATE-002"}
+	factsOnly := []string{"UA-CONC-001", "UA-CONC-002", "UA-CONC-003", "UA-RATE-002"}
 	for id := range named {
 		if !slices.Contains(model.Requirements, id) && !slices.Contains(factsOnly, id) {
 			t.Errorf("%s is named by a rule but not in model.Requirements", id)

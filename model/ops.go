@@ -18,14 +18,19 @@ import (
 func (m *Model) outcomes(w world, r Request) []Outcome {
 	ac, ok := m.cfg.Apps[r.App]
 	if r.App == NoSuchApp || !ok {
-		return m.noSuchApp(w, r)
+		out := m.noSuchApp(w, r)
+		if r.Op == Other {
+			out = append(out, m.other(w, r)...) // the route is judged before the app
+		}
+		return out
 	}
 	op := map[Op]func(world, Request) []Outcome{Put: m.put, Get: m.get, Batch: m.batch, Capacity: m.capacity, Delete: m.delete, Other: m.other}[r.Op]
 	if op == nil {
 		return nil
 	}
-	if r.Fault != "" {
-		op = m.fault
+	if r.Fault != "" && r.Op != Other { // a route no operation serves has no store to fail
+		normal := op
+		op = func(w world, r Request) []Outcome { return m.fault(w, r, normal(w, r)) }
 	}
 	if kind := authentication(r); kind != nil {
 		// No documented order between checking the token and the body: a
@@ -49,10 +54,11 @@ func (m *Model) outcomes(w world, r Request) []Outcome {
 	}
 	if ac.Disabled {
 		// Every operation answers 403 (UA-ERR-003); a user token's own
-		// refusal is as good.
+		// refusal is as good, and a route no operation serves is judged
+		// before the app.
 		out := m.refuse(w, ErrDisabled, m.appKey(r.App))
 		for _, o := range outs {
-			if o.Status == http.StatusUnauthorized {
+			if o.Status == http.StatusUnauthorized || r.Op == Other {
 				out = append(out, o)
 			}
 		}
@@ -101,11 +107,20 @@ func (m *Model) other(w world, r Request) []Outcome {
 // fault lists the answers to a request asking a target with fault hooks
 // for a failure: the error envelope with 500 or 503, nothing changed
 // (UA-ERR-004).
-func (m *Model) fault(w world, r Request) []Outcome {
+// The answer is judged on the requirements of the operation too: a
+// server that answers otherwise breaks them.
+func (m *Model) fault(w world, r Request, normal []Outcome) []Outcome {
+	kind := ErrStore
 	if r.Fault == wire.FaultOverload {
-		return m.refuse(w, ErrOverload, nil)
+		kind = ErrOverload
 	}
-	return m.refuse(w, ErrStore, nil)
+	outs := m.refuse(w, kind, nil)
+	for i := range outs {
+		for _, o := range normal {
+			outs[i].blame = appendNew(outs[i].blame, o.IDs...)
+		}
+	}
+	return outs
 }
 
 func (m *Model) noSuchApp(w world, r Request) []Outcome {
@@ -261,6 +276,9 @@ func (m *Model) put(w world, r Request) []Outcome {
 	default:
 		for _, wr := range writes {
 			out = append(out, m.commit(wr, r, u, ctx)...)
+		}
+		if m.cfg.Concurrent {
+			out = append(out, m.refuse(untouched(w, "UA-CONC-003"), ErrConflict, nil)...)
 		}
 	}
 	return append(out, refused...)
@@ -753,14 +771,10 @@ func (m *Model) get(w world, r Request) []Outcome {
 // read lists the answers to a GET allowed to read the user.
 func (m *Model) read(w world, r Request) []Outcome {
 	role, name := r.App, r.User
-	ids := appendNew([]string{"UA-GET-001"}, m.context(r)...)
-	ids = appendNew(ids, principalIDs(r)...)
+	ids, out := m.named(w, r, "UA-GET-001")
 	also := []string{"UA-GET-004", "UA-GET-005"}
-	var out []Outcome
 	u := w.user(role, name)
 	if !target.ValidUsername(name) {
-		out = m.refuse(w, ErrInvalidName, nil, nameIDs(name)...)
-		ids = appendNew(ids, nameIDs(name)...)
 		u = user{known: true}
 	}
 	switch {
@@ -785,6 +799,17 @@ func (m *Model) read(w world, r Request) []Outcome {
 		})...)
 	}
 	return out
+}
+
+// named is what an answer to r, reading or deleting one user, rests on:
+// the rule's requirement id, the principal's and, for an invalid name,
+// its own, with the 400 such a name may get (UA-NAME-005).
+func (m *Model) named(w world, r Request, id string) ([]string, []Outcome) {
+	ids := appendNew([]string{id}, principalIDs(r)...)
+	if target.ValidUsername(r.User) {
+		return ids, nil
+	}
+	return appendNew(ids, nameIDs(r.User)...), m.refuse(w, ErrInvalidName, nil, nameIDs(r.User)...)
 }
 
 // delete lists the answers to a DELETE.
@@ -814,14 +839,8 @@ func (m *Model) delete(w world, r Request) []Outcome {
 // user's attributes gone (UA-DEL-001, -002, -003).
 func (m *Model) deleted(w world, r Request) []Outcome {
 	role, name := r.App, r.User
-	ids := appendNew([]string{"UA-DEL-001"}, m.context(r)...)
-	ids = appendNew(ids, principalIDs(r)...)
-	var out []Outcome
+	ids, out := m.named(w, r, "UA-DEL-001")
 	u := w.user(role, name)
-	if !target.ValidUsername(name) {
-		out = m.refuse(w, ErrInvalidName, nil, nameIDs(name)...)
-		ids = appendNew(ids, nameIDs(name)...)
-	}
 	if !u.exists || (u.known && len(u.attrs) == 0) {
 		ids = appendNew(ids, "UA-DEL-002")
 	}
@@ -912,8 +931,7 @@ func (m *Model) total(w world, r Request) []Outcome {
 
 // batch lists the answers to a batch read.
 func (m *Model) batch(w world, r Request) []Outcome {
-	ids := appendNew([]string{"UA-BATCH-001"}, m.context(r)...)
-	ids = appendNew(ids, principalIDs(r)...)
+	ids := appendNew([]string{"UA-BATCH-001"}, principalIDs(r)...)
 	switch mediaType(r.ContentType) {
 	case jsonType:
 	case formType:

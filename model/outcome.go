@@ -28,6 +28,8 @@ type Outcome struct {
 	// judged, not for blame).
 	IDs  []string
 	also []string
+	// blame are further requirements an answer with another status breaks.
+	blame []string
 	// refusal: a validation error that changes nothing (400, 403, 413,
 	// 415); a server may answer one before it checks the token.
 	refusal bool
