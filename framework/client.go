@@ -32,6 +32,8 @@ type Caller struct {
 	fault     string // the failure to ask a target with fault hooks for
 	base      string // the node the requests go to; empty: the target's base_url (cluster.go)
 	spread    bool   // Together spreads its requests over the nodes (cluster.go)
+	share     *share // budget taken ahead (Prepay)
+	once      bool   // never retried (Prepay)
 }
 
 // Admin calls the main app with its admin (app) token.
@@ -172,6 +174,12 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 	}
 	if c.noBudget {
 		ctx = withoutBudget(ctx)
+	}
+	if c.share != nil {
+		ctx = context.WithValue(ctx, shareKey{}, c.share)
+	}
+	if c.once {
+		ctx = context.WithValue(ctx, onceKey{}, true)
 	}
 	org := c.env.Target.Org
 	if c.org != "" {
