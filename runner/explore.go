@@ -14,6 +14,7 @@ import (
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/explore"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/history"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
@@ -43,6 +44,8 @@ func exploreCmd(args []string) int {
 	shrink := fs.Duration("shrink-time", explore.DefaultShrinkTime, "time shrinking a disagreement may take at most")
 	group := fs.String("group", explore.All.Name, "requests aimed at one requirement group: "+groupNames())
 	exclusive := fs.Bool("exclusive", false, "with --target: nothing else writes to the target's apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
+	clients := fs.Int("clients", 0, fmt.Sprintf("after the sequential exploration, this many clients (at most %d) race generated operations at a few listed users, and each history is checked for linearizability against the model; 0: none", history.MaxClients))
+	historyTime := fs.Duration("history-time", 10*time.Second, "with --clients: time the concurrent histories may take at most, checks included")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,8 +63,10 @@ func exploreCmd(args []string) int {
 		return usageError("explore: --mutant, --fixture and --race-window apply to the bundled reference only; leave out --target")
 	case o.raceWindow < 0:
 		return usageError("explore: --race-window %v: give a duration of 0 or more", o.raceWindow)
-	case *steps <= 0 || *duration <= 0 || *shrink <= 0:
-		return usageError("explore: --steps, --time and --shrink-time must be positive")
+	case *steps <= 0 || *duration <= 0 || *shrink <= 0 || *historyTime <= 0:
+		return usageError("explore: --steps, --time, --shrink-time and --history-time must be positive")
+	case *clients < 0 || *clients > history.MaxClients:
+		return usageError("explore: --clients %d: give 0 to %d (porcupine's search grows quickly with the clients of one user)", *clients, history.MaxClients)
 	case o.reference != refAuto && o.reference != refContainer && o.reference != refInProcess:
 		return usageError("explore: --reference %q: use auto, container or inprocess", o.reference)
 	}
@@ -119,6 +124,12 @@ func exploreCmd(args []string) int {
 	fmt.Printf("explore: %s (profile %s), seed %d, group %s, at most %d requests or %v\n", tgt.Redact(where), env.Profile.Name, s, g.Name, *steps, *duration)
 	res, runErr := explore.Run(opts)
 	fmt.Printf("explore: seed %d: %d sequences, %d generated requests (%d in all) in %v\n", res.Seed, res.Sequences, res.Steps, res.Requests, res.Elapsed.Round(time.Millisecond))
+	var hist *history.Result
+	if *clients > 0 && runErr == nil {
+		h, err := history.Run(history.Options{Env: env, Seed: s, Clients: *clients, Rounds: maxHistories, Time: *historyTime,
+			Exclusive: opts.Exclusive, Dir: o.reportDir, Log: os.Stdout})
+		hist, runErr = &h, err
+	}
 	leaks, restoreErr := env.RestoreUsers(snapshot)
 	stop()
 	if runErr != nil {
@@ -127,7 +138,7 @@ func exploreCmd(args []string) int {
 	if restoreErr != nil {
 		return usageError("explore: %v", restoreErr)
 	}
-	summary, err := exploreSummary(res, env, tgt.Redact(where))
+	summary, err := exploreSummary(res, hist, env, tgt.Redact(where), o.reportDir)
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
@@ -142,12 +153,21 @@ func exploreCmd(args []string) int {
 		fmt.Printf("alternatives the target showed: %s\n", joinChoices(res.Choices))
 	}
 	code := summary.ExitCode()
+	if hist != nil {
+		fmt.Println("histories: " + hist.String())
+		if il := hist.Illegal; il != nil {
+			fmt.Printf("\nNOT LINEARIZABLE (%s)\n%s\nvisualization: %s\n", strings.Join(il.IDs, ", "), il.Text, il.Visualization)
+		}
+	}
 	if d := res.Disagreement; d != nil {
 		fmt.Print("\n" + d.Report(tgt.Redact))
 		if err := writeCounterexample(d, tgt, o.reportDir); err != nil {
 			return usageError("explore: %v", err)
 		}
 		fmt.Printf("reproduce: runner explore --seed %d --steps %d --group %s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name)
+	}
+	if hist != nil && hist.Illegal != nil {
+		fmt.Printf("the same operations: runner explore --seed %d --steps %d --group %s --clients %d (their interleaving is the target's, and no seed replays it)\n", res.Seed, *steps, g.Name, *clients)
 	} else {
 		fmt.Printf("the target agreed with the model on every answer (seed %d)\n", res.Seed)
 	}
@@ -157,19 +177,47 @@ func exploreCmd(args []string) int {
 	return code
 }
 
+// maxHistories bounds the rounds of --clients; --history-time bounds
+// their time.
+const maxHistories = 1000
+
 // exploreSummary is the run's verdicts per requirement, in the report
-// family's form.
-func exploreSummary(res explore.Result, env *framework.Env, where string) (report.Summary, error) {
+// family's form: the exploration's and, with --clients, the histories'.
+func exploreSummary(res explore.Result, hist *history.Result, env *framework.Env, where, dir string) (report.Summary, error) {
 	cat, err := catalog.Load()
 	if err != nil {
 		return report.Summary{}, err
 	}
-	violating := 0
+	judged, tr := res.Judged(env.Target.Redact), report.Traffic{Exchanges: res.Requests, Judged: res.Requests}
 	if res.Disagreement != nil {
-		violating = 1
+		tr.Violating++
 	}
-	s := report.BuildTraffic(cat, res.Judged(env.Target.Redact), res.NotJudged,
-		report.Traffic{Exchanges: res.Requests, Judged: res.Requests, Violating: violating})
+	if hist != nil {
+		for id, j := range hist.Judged(env.Target.Redact, dir) {
+			all := judged[id]
+			all.Held += j.Held
+			all.Violated += j.Violated
+			all.Failures = append(all.Failures, j.Failures...)
+			all.Artifacts = append(all.Artifacts, j.Artifacts...)
+			judged[id] = all
+		}
+		for _, h := range hist.Histories {
+			tr.Exchanges += h.Requests
+			tr.Judged += h.Requests
+		}
+		if hist.Illegal != nil {
+			tr.Violating++
+		}
+	}
+	notJudged := func(id string) string {
+		if hist != nil {
+			if why, ok := hist.NotObserved(id); ok {
+				return why
+			}
+		}
+		return res.NotJudged(id)
+	}
+	s := report.BuildTraffic(cat, judged, notJudged, tr)
 	s.Target, s.Profile, s.Duration = where, env.Profile.Name, res.Elapsed
 	s.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
 	s.SuiteVersion, s.Start = report.SuiteVersion(), time.Now().Add(-res.Elapsed)
