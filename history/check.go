@@ -32,11 +32,10 @@ type event struct {
 	// write: a PUT or a DELETE; read: a GET or a batch read, settled when
 	// settle sent it.
 	write, read, settled bool
-	// justified: a 409 answered while another write to the same user,
-	// acknowledged or of unknown outcome, was in flight; it changed
-	// nothing (UA-CONC-001). An unjustified 409 is judged by the model,
-	// which allows none. others: an unjustified 409 while writes to other
-	// users were in flight (UA-CONC-004).
+	// justified: a 409 answered while another write was in flight; it
+	// changed nothing (UA-CONC-001). A 409 with nothing else in flight is
+	// judged by the model, which allows none. others: a 409 while writes
+	// to other users were in flight and none to its own (UA-CONC-004).
 	justified, others bool
 	text              string
 }
@@ -45,9 +44,9 @@ type event struct {
 type Illegal struct {
 	Round int
 	User  string
-	// IDs are the requirements broken: the race requirements, UA-CONC-004
-	// when a 409 answered a write that raced only writes to other users,
-	// and those the model names for the answers that could come next.
+	// IDs are the requirements the model names for the answers that could
+	// not come next, and UA-CONC-004 when one is a 409 to a write that
+	// raced only writes to other users.
 	IDs  []string
 	Text string
 	// Visualization is the path of porcupine's HTML visualization.
@@ -150,7 +149,7 @@ func describeState(st userState) string {
 // checked again without the reads sent during the burst: the verdict is
 // that second check's, whose reads (settle's, once the nodes agreed or
 // the window had passed) a lagging node no longer excuses.
-func (r *recorder) check(n int, ops []op) Checked {
+func (r *recorder) check(n int, ops []op, suffix string) (Checked, *Illegal) {
 	h := Checked{Round: n, Requests: len(ops)}
 	var end int64
 	for _, o := range ops {
@@ -206,10 +205,12 @@ func (r *recorder) check(n int, ops []op) Checked {
 		res, info = porcupine.CheckOperationsVerbose(pm, history, r.o.CheckTimeout)
 	}
 	h.CheckTime, h.Result = time.Since(start), string(res)
-	if res == porcupine.Illegal && r.res.Illegal == nil {
-		r.res.Illegal = r.explain(n, pm, parts, info)
+	if res != porcupine.Illegal {
+		return h, nil
 	}
-	return h
+	illegal := r.explain(n, parts, info)
+	illegal.Visualization = r.visualize(fmt.Sprintf("history-%d-round-%d%s.html", r.o.Seed, n, suffix), pm, info)
+	return h, illegal
 }
 
 // events are an operation as porcupine checks it: one per user it
@@ -265,15 +266,16 @@ func narrow(req model.Request, a model.Answer, user string) (model.Request, mode
 }
 
 // overlaps marks the 409s of a history that answered a write while
-// another write to the same user, acknowledged or of unknown outcome, was
-// in flight (justified), and those that raced writes to other users only
-// (others: UA-CONC-004). It counts the pairs of writes in flight at the
-// same time, to one user and to different users, and the 409s of the
-// second kind.
+// another write was in flight (justified: whatever else it did, a 409
+// changes nothing, and reads show whether it did), and those that raced
+// acknowledged writes to other users and no write to the same user
+// (others: UA-CONC-004, a conflict is only ever between writes to the
+// same user). It counts the pairs of writes in flight at the same time,
+// to one user and to different users, and the 409s of the second kind.
 func overlaps(history []porcupine.Operation, h *Checked) {
 	overlap := func(a, b porcupine.Operation) bool { return a.Call <= b.Return && b.Call <= a.Return }
 	effective := func(ev *event) bool {
-		return ev.write && (ev.kind == unknown || (ev.kind == answered && ev.answer.Status == http.StatusOK))
+		return ev.kind == unknown || (ev.kind == answered && ev.answer.Status == http.StatusOK)
 	}
 	for i, o := range history {
 		ev := o.Input.(*event)
@@ -290,13 +292,17 @@ func overlaps(history []porcupine.Operation, h *Checked) {
 		if ev.kind != answered || ev.answer.Status != http.StatusConflict || ev.req.Op != model.Put {
 			continue
 		}
+		same := false
 		for _, p := range history {
-			if pe := p.Input.(*event); pe != ev && effective(pe) && overlap(o, p) {
-				ev.justified = ev.justified || pe.user == ev.user
-				ev.others = ev.others || pe.user != ev.user
+			pe := p.Input.(*event)
+			if pe == ev || !pe.write || pe.kind == refused || !overlap(o, p) {
+				continue
 			}
+			ev.justified = true
+			same = same || pe.user == ev.user
+			ev.others = ev.others || (pe.user != ev.user && effective(pe))
 		}
-		ev.others = ev.others && !ev.justified
+		ev.others = ev.others && !same
 		if ev.others {
 			h.Spurious++
 		}
@@ -305,10 +311,10 @@ func overlaps(history []porcupine.Operation, h *Checked) {
 
 // explain finds the user whose operations have no legal order, replays
 // the longest order porcupine found, and says which answers could not
-// come next and why; the visualization goes beside it.
-func (r *recorder) explain(n int, pm porcupine.Model, parts [][]porcupine.Operation, info porcupine.LinearizationInfo) *Illegal {
+// come next and why.
+func (r *recorder) explain(n int, parts [][]porcupine.Operation, info porcupine.LinearizationInfo) *Illegal {
 	c := checker{r.m}
-	out := &Illegal{Round: n, IDs: []string{"UA-CONC-001", "UA-CONC-003"}}
+	out := &Illegal{Round: n}
 	partials := info.PartialLinearizations()
 	for i, part := range parts {
 		var longest []int
@@ -364,14 +370,13 @@ func (r *recorder) explain(n int, pm porcupine.Model, parts [][]porcupine.Operat
 		out.Text = r.env.Target.Redact(b.String())
 		break
 	}
-	out.Visualization = r.visualize(n, pm, info)
 	return out
 }
 
 // visualize writes porcupine's visualization of the history into the
 // report directory (or a temporary one) and returns its path, or says
 // why it could not.
-func (r *recorder) visualize(n int, pm porcupine.Model, info porcupine.LinearizationInfo) string {
+func (r *recorder) visualize(name string, pm porcupine.Model, info porcupine.LinearizationInfo) string {
 	dir := r.o.Dir
 	if dir == "" {
 		var err error
@@ -379,7 +384,7 @@ func (r *recorder) visualize(n int, pm porcupine.Model, info porcupine.Lineariza
 			return "(no visualization: " + err.Error() + ")"
 		}
 	}
-	path := filepath.Join(dir, fmt.Sprintf("history-%d-round-%d.html", r.o.Seed, n))
+	path := filepath.Join(dir, name)
 	if err := porcupine.VisualizePath(pm, info, path); err != nil {
 		return "(no visualization: " + err.Error() + ")"
 	}
@@ -403,7 +408,7 @@ func (ev *event) String() string {
 	case ev.kind == refused:
 		fmt.Fprintf(&b, " -> %d, refused for the rate", ev.answer.Status)
 	case ev.justified:
-		b.WriteString(" -> 409, while another write to the user was in flight")
+		b.WriteString(" -> 409, while another write was in flight")
 	default:
 		fmt.Fprintf(&b, " -> %d", ev.answer.Status)
 		if d, ok := dataOf(ev.answer.Body); ok {

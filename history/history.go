@@ -91,17 +91,20 @@ type Result struct {
 	Clients, Users, Nodes int
 	Histories             []Checked
 	Elapsed               time.Duration
-	// Illegal is the first history found not linearizable; nil when none.
-	Illegal *Illegal
+	// Illegal is the first history found not linearizable while the same
+	// operations sent one at a time to one node were answered as the
+	// documents say: a race. Sequential is one found not linearizable
+	// where the operations one at a time were not either: the target
+	// breaks the documents without any race, which the histories cannot
+	// tell apart from one. Both nil when every history was linearizable.
+	Illegal, Sequential *Illegal
 	// Capacity are the disagreements of the capacity reads while traffic
 	// was quiet; CapacityReads counts those judged.
 	Capacity      []Disagreement
 	CapacityReads int
-	// Findings are answers that break openapi.yaml.
-	Findings []string
-	// Unreadable counts answers whose envelope the model cannot read (no
-	// JSON object, no timestamp...): the envelope rules judge those; here
-	// they count as unknown outcomes.
+	// Unreadable counts answers that break openapi.yaml, or whose envelope
+	// the model cannot read (no JSON object, no timestamp...): the specs
+	// of those rules judge them; here they count as unknown outcomes.
 	Unreadable int
 	// Stopped says why recording stopped before its bounds, "" when it
 	// did not.
@@ -174,7 +177,7 @@ func Run(o Options) (Result, error) {
 	r := &recorder{o: o, env: o.Env, m: model.New(cfg), users: users, start: time.Now(),
 		res: Result{Seed: o.Seed, Clients: o.Clients, Users: len(users), Nodes: len(o.Env.Nodes())}}
 	r.quiet = r.m.Init()
-	for n := 1; n <= o.Rounds && time.Since(r.start) < o.Time && r.res.Illegal == nil && r.res.Stopped == ""; n++ {
+	for n := 1; n <= o.Rounds && time.Since(r.start) < o.Time && r.res.Illegal == nil && r.res.Sequential == nil && r.res.Stopped == ""; n++ {
 		if err := r.round(n); err != nil {
 			return r.res, err
 		}

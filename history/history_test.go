@@ -185,3 +185,33 @@ func TestThreeNodesOverEtcd(t *testing.T) {
 		})
 	}
 }
+
+// A defect the same operations show when sent one at a time is no race:
+// the histories see it and leave it to the specs of its requirements (NOT
+// OBSERVED), so that a FAIL of the race requirements means a race. A 409
+// between writes to different users fails UA-CONC-004 alone.
+func TestOnlyRacesFailTheRaceRequirements(t *testing.T) {
+	for m, want := range map[string]string{"put-replaces": "sequential", "delete-stale-read": "sequential", "spurious-409": "UA-CONC-004"} {
+		t.Run(m, func(t *testing.T) {
+			env := start(t, 10*time.Millisecond, m)
+			res := record(t, env, history.Options{Seed: 2, Rounds: 10, Time: 20 * time.Second})
+			t.Log(summary(res))
+			race, separate := res.Race(), res.Separate()
+			if race.Failed {
+				t.Fatalf("the race requirements failed: %s", race.Text)
+			}
+			switch want {
+			case "sequential":
+				if res.Sequential == nil || race.Observed {
+					t.Fatalf("the defect was not seen, or the race requirements passed: %+v", race)
+				}
+				t.Log(race.Text)
+			default:
+				if !separate.Failed {
+					t.Fatalf("UA-CONC-004: %+v", separate)
+				}
+				t.Log(separate.Text)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/model"
@@ -43,7 +44,15 @@ type generator struct {
 	tag   string
 }
 
-func (g generator) user() string { return g.users[g.rng.IntN(len(g.users))] }
+// user draws a user of the round, now and then spelt in capitals: names
+// fold case (UA-NAME-003), so a cache keyed by the name as written shows.
+func (g generator) user() string {
+	u := g.users[g.rng.IntN(len(g.users))]
+	if g.rng.IntN(4) == 0 {
+		return strings.ToUpper(u)
+	}
+	return u
+}
 
 func (g generator) next(i int) model.Request {
 	u := g.user()

@@ -1,11 +1,14 @@
 package history
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +44,10 @@ type op struct {
 	answer    model.Answer
 	// why says what an unknown outcome was (the error, the status).
 	why string
-	// settled: a read of settle, sent once the burst was over.
-	settled bool
+	// settled: a read of settle, sent once the burst was over; lost: the
+	// target failed or did not answer (an unknown outcome that may still
+	// take effect later).
+	settled, lost bool
 }
 
 func (o op) read() bool { return o.req.Op == model.Get || o.req.Op == model.Batch }
@@ -107,15 +112,72 @@ func (r *recorder) round(n int) error {
 	if err := r.capacity(); err != nil {
 		return err
 	}
-	h := r.check(n, ops)
+	h, illegal := r.check(n, ops, "")
 	r.res.Histories = append(r.res.Histories, h)
 	r.logf("history: round %d: %d requests, %d operations over %d users, %d overlapping writes, %d 409s, %d unknown: %s in %v\n",
 		n, h.Requests, h.Operations, h.Partitions, h.Overlaps, h.Conflicts, h.Unknown, h.Result, h.CheckTime.Round(time.Microsecond))
-	if h.Unknown > 0 && r.res.Stopped == "" {
+	if illegal != nil {
+		return r.control(n, ops, illegal)
+	}
+	lost := 0
+	for _, o := range ops {
+		if o.lost && !o.read() {
+			lost++
+		}
+	}
+	if lost > 0 {
 		// A write whose answer was lost may still land later, in the next
 		// round's history: stop here.
-		r.res.Stopped = fmt.Sprintf("round %d had %d operations whose outcome is unknown (the target timed out, failed or dropped the connection)", n, h.Unknown)
+		r.res.Stopped = fmt.Sprintf("round %d had %d writes whose outcome is unknown (the target failed, timed out or dropped the connection)", n, lost)
 	}
+	return nil
+}
+
+// control sends the operations of a history found not linearizable
+// again, one at a time to one node, in the order they were sent and in
+// the order they returned (the order the target served them, as near as
+// a client can tell), and checks each replay: when both are answered as
+// the documents say, the concurrency made the difference, a race
+// (Result.Illegal); when not, the target breaks the documents without any
+// race (Result.Sequential).
+func (r *recorder) control(n int, ops []op, illegal *Illegal) error {
+	orders := map[string]func(a, b op) int{
+		"sent":     func(a, b op) int { return cmp.Compare(a.call, b.call) },
+		"returned": func(a, b op) int { return cmp.Compare(a.ret, b.ret) },
+	}
+	var judged []string
+	for _, name := range []string{"sent", "returned"} {
+		ordered := slices.Clone(ops)
+		slices.SortStableFunc(ordered, orders[name])
+		base := time.Now()
+		clock := func() int64 { return int64(time.Since(base)) }
+		var again []op
+		for _, o := range ordered {
+			a, err := r.send(r.env.Admin(), o.req, clock)
+			if err != nil {
+				return err
+			}
+			a.client = o.client
+			again = append(again, a)
+		}
+		for _, u := range r.users {
+			req := model.Request{Principal: admin, App: target.MainApp, Op: model.Delete, User: u}
+			o, err := r.send(r.env.Admin(), req, clock)
+			if err != nil {
+				return err
+			}
+			r.observe(req, o)
+		}
+		h, one := r.check(n, again, "-one-at-a-time-as-"+name)
+		if one != nil {
+			one.Text = fmt.Sprintf("Sent again one at a time to one node, in the order they %s, the same operations were not answered as the documents say either:\n%s(the concurrent history: %s)", name, one.Text, illegal.Visualization)
+			r.res.Sequential = one
+			return nil
+		}
+		judged = append(judged, fmt.Sprintf("in the order they %s: %s", name, h.Result))
+	}
+	illegal.Text += fmt.Sprintf("Sent again one at a time to one node (%s), the same operations were answered as the documents say: the concurrency made the difference.\n", strings.Join(judged, "; "))
+	r.res.Illegal = illegal
 	return nil
 }
 
@@ -216,12 +278,15 @@ func (r *recorder) send(c framework.Caller, req model.Request, clock func() int6
 	var v *contract.Violation
 	switch {
 	case errors.As(err, &v) && v.Side == "response":
-		r.res.Findings = append(r.res.Findings, r.env.Target.Redact(fmt.Sprintf("%s %s -> %d: %s", w.Method, w.Path, v.Status, v.Finding)))
-		resp, err = &framework.Response{Status: v.Status, Header: v.Header, Body: v.Body}, nil
+		// The contract's specs judge the answer; here it is unknown.
+		r.res.Unreadable++
+		o.answer = model.Answer{Status: v.Status, Header: v.Header, Body: v.Body}
+		o.kind, o.why = unknown, r.env.Target.Redact(fmt.Sprintf("answered %d, which breaks openapi.yaml: %s", v.Status, v.Finding))
+		return o, nil
 	case errors.As(err, &v), errors.Is(err, framework.ErrBudget):
 		return o, fmt.Errorf("history: %s %s: %s", w.Method, w.Path, r.env.Target.Redact(err.Error()))
 	case err != nil:
-		o.kind, o.why = unknown, r.env.Target.Redact(err.Error())
+		o.kind, o.lost, o.why = unknown, true, r.env.Target.Redact(err.Error())
 		return o, nil
 	}
 	o.answer = model.Answer{Status: resp.Status, Header: resp.Header, Body: resp.Body}
@@ -229,7 +294,7 @@ func (r *recorder) send(c framework.Caller, req model.Request, clock func() int6
 	case resp.Status == http.StatusTooManyRequests || (resp.Status == http.StatusServiceUnavailable && !framework.Unavailable(resp)):
 		o.kind = refused
 	case resp.Status >= 500:
-		o.kind, o.why = unknown, fmt.Sprintf("answered %d", resp.Status)
+		o.kind, o.lost, o.why = unknown, true, fmt.Sprintf("answered %d", resp.Status)
 	case len(model.Envelope(o.answer)) > 0:
 		// Times left out, the envelope is judged by its units only: an
 		// answer that fails even that is the envelope rules' to judge.
@@ -277,7 +342,14 @@ func (r *recorder) learn() error {
 // capacity reads the app's capacity on every node while traffic is quiet
 // and judges each answer by the model: the sum of the data it follows.
 // Nodes that disagree are read again for up to framework.StaleWindow.
+// The users are read first: one that does not hold what the quiet state
+// says (a DELETE that kept a key) is the business of the specs of those
+// rules; the state learns it again, so that the capacity is judged by the
+// data there is.
 func (r *recorder) capacity() error {
+	if err := r.learn(); err != nil {
+		return err
+	}
 	for _, u := range r.env.Target.Users {
 		if _, known := r.quiet.Attributes(target.MainApp, u.Name); !known {
 			r.quiet = r.m.Init()
