@@ -151,39 +151,46 @@ var ErrBudgetTooSmall = errors.New("history: the request budget is too small for
 // a harness failure (the budget ran out, a generated request broke the
 // contract); a history that is not linearizable is Result.Illegal.
 func Run(o Options) (Result, error) {
-	if o.Env == nil {
-		return Result{}, errors.New("history: no environment")
-	}
-	o = o.withDefaults()
-	if o.Clients > MaxClients {
-		return Result{}, fmt.Errorf("history: %d clients; at most %d (porcupine's search grows quickly with the clients of one user)", o.Clients, MaxClients)
-	}
-	// Every request of a burst leaves at once, so one burst must fit in
-	// the request budget of each operation.
-	budget := int(o.Env.Target.Budget())
-	if budget < 4 {
-		return Result{}, fmt.Errorf("%w: request_budget %.0f/s lets fewer than two clients send two requests each at once", ErrBudgetTooSmall, o.Env.Target.Budget())
-	}
-	o.Clients = min(o.Clients, budget/2)
-	o.Ops = min(o.Ops, budget/o.Clients-1)
-	users := listed(o.Env.Target, o.Users)
-	if len(users) == 0 {
-		return Result{}, errors.New("history: the target lists no user of the main app")
-	}
-	cfg, err := model.ConfigOf(o.Env.Target, o.Exclusive)
+	r, err := newRecorder(o)
 	if err != nil {
 		return Result{}, err
 	}
-	r := &recorder{o: o, env: o.Env, m: model.New(cfg), users: users, start: time.Now(),
-		res: Result{Seed: o.Seed, Clients: o.Clients, Users: len(users), Nodes: len(o.Env.Nodes())}}
-	r.quiet = r.m.Init()
-	for n := 1; n <= o.Rounds && time.Since(r.start) < o.Time && r.res.Illegal == nil && r.res.Sequential == nil && r.res.Stopped == ""; n++ {
+	for n := 1; n <= r.o.Rounds && time.Since(r.start) < r.o.Time && r.res.Illegal == nil && r.res.Sequential == nil && r.res.Stopped == ""; n++ {
 		if err := r.round(n); err != nil {
 			return r.res, err
 		}
 	}
 	r.res.Elapsed = time.Since(r.start)
 	return r.res, nil
+}
+
+func newRecorder(o Options) (*recorder, error) {
+	if o.Env == nil {
+		return nil, errors.New("history: no environment")
+	}
+	o = o.withDefaults()
+	if o.Clients > MaxClients {
+		return nil, fmt.Errorf("history: %d clients; at most %d (porcupine's search grows quickly with the clients of one user)", o.Clients, MaxClients)
+	}
+	// Every request of a burst leaves at once, so one burst must fit in
+	// the request budget of each operation.
+	budget := int(o.Env.Target.Budget())
+	if budget < 4 {
+		return nil, fmt.Errorf("%w: request_budget %.0f/s lets fewer than two clients send two requests each at once", ErrBudgetTooSmall, o.Env.Target.Budget())
+	}
+	o.Clients = min(o.Clients, budget/2)
+	o.Ops = min(o.Ops, budget/o.Clients-1)
+	users := listed(o.Env.Target, o.Users)
+	if len(users) == 0 {
+		return nil, errors.New("history: the target lists no user of the main app")
+	}
+	cfg, err := model.ConfigOf(o.Env.Target, o.Exclusive)
+	if err != nil {
+		return nil, err
+	}
+	m := model.New(cfg)
+	return &recorder{o: o, env: o.Env, m: m, users: users, start: time.Now(), quiet: m.Init(),
+		res: Result{Seed: o.Seed, Clients: o.Clients, Users: len(users), Nodes: len(o.Env.Nodes())}}, nil
 }
 
 func (o Options) withDefaults() Options {

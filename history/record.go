@@ -70,46 +70,8 @@ var admin = model.Principal{Kind: model.KindAdmin, App: target.MainApp}
 // round records one history, checks it, and judges the capacity before
 // and after its burst.
 func (r *recorder) round(n int) error {
-	base := time.Now()
-	clock := func() int64 { return int64(time.Since(base)) }
-	var ops []op
-	// Setup, one request at a time: every user emptied and given the same
-	// four keys, so that the burst overwrites keys the users hold.
-	for _, u := range r.users {
-		for _, req := range []model.Request{
-			{Principal: admin, App: target.MainApp, Op: model.Delete, User: u},
-			put(u, framework.FormOf(baseAttrs)),
-		} {
-			o, err := r.send(r.env.Admin(), req, clock)
-			if err != nil {
-				return err
-			}
-			ops = append(ops, o)
-			r.observe(req, o)
-		}
-	}
-	if err := r.capacity(); err != nil {
-		return err
-	}
-	burst, err := r.burst(n, clock)
+	ops, err := r.record(n)
 	if err != nil {
-		return err
-	}
-	ops = append(ops, burst...)
-	reads, err := r.settle(clock)
-	if err != nil {
-		return err
-	}
-	ops = append(ops, reads...)
-	for _, u := range r.users {
-		req := model.Request{Principal: admin, App: target.MainApp, Op: model.Delete, User: u}
-		o, err := r.send(r.env.Admin(), req, clock)
-		if err != nil {
-			return err
-		}
-		r.observe(req, o)
-	}
-	if err := r.capacity(); err != nil {
 		return err
 	}
 	h, illegal := r.check(n, ops, "")
@@ -129,6 +91,60 @@ func (r *recorder) round(n int) error {
 		// A write whose answer was lost may still land later, in the next
 		// round's history: stop here.
 		r.res.Stopped = fmt.Sprintf("round %d had %d writes whose outcome is unknown (the target failed, timed out or dropped the connection)", n, lost)
+	}
+	return nil
+}
+
+// record records the history of round n, and judges the capacity before
+// and after its burst.
+func (r *recorder) record(n int) ([]op, error) {
+	base := time.Now()
+	clock := func() int64 { return int64(time.Since(base)) }
+	var ops []op
+	// Setup, one request at a time: every user emptied and given the same
+	// four keys, so that the burst overwrites keys the users hold.
+	for _, u := range r.users {
+		for _, req := range []model.Request{
+			{Principal: admin, App: target.MainApp, Op: model.Delete, User: u},
+			put(u, framework.FormOf(baseAttrs)),
+		} {
+			o, err := r.send(r.env.Admin(), req, clock)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, o)
+			r.observe(req, o)
+		}
+	}
+	if err := r.capacity(); err != nil {
+		return nil, err
+	}
+	burst, err := r.burst(n, clock)
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, burst...)
+	reads, err := r.settle(clock)
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, reads...)
+	if err := r.empty(clock); err != nil {
+		return nil, err
+	}
+	return ops, r.capacity()
+}
+
+// empty deletes the attributes of the round's users, stepping the quiet
+// state.
+func (r *recorder) empty(clock func() int64) error {
+	for _, u := range r.users {
+		req := model.Request{Principal: admin, App: target.MainApp, Op: model.Delete, User: u}
+		o, err := r.send(r.env.Admin(), req, clock)
+		if err != nil {
+			return err
+		}
+		r.observe(req, o)
 	}
 	return nil
 }
@@ -160,13 +176,8 @@ func (r *recorder) control(n int, ops []op, illegal *Illegal) error {
 			a.client = o.client
 			again = append(again, a)
 		}
-		for _, u := range r.users {
-			req := model.Request{Principal: admin, App: target.MainApp, Op: model.Delete, User: u}
-			o, err := r.send(r.env.Admin(), req, clock)
-			if err != nil {
-				return err
-			}
-			r.observe(req, o)
+		if err := r.empty(clock); err != nil {
+			return err
 		}
 		h, one := r.check(n, again, "-one-at-a-time-as-"+name)
 		if one != nil {

@@ -155,8 +155,8 @@ func exploreCmd(args []string) int {
 	code := summary.ExitCode()
 	if hist != nil {
 		fmt.Println("histories: " + hist.String())
-		if il := hist.Illegal; il != nil {
-			fmt.Printf("\nNOT LINEARIZABLE (%s)\n%s\nvisualization: %s\n", strings.Join(il.IDs, ", "), il.Text, il.Visualization)
+		if v := hist.Race(); v.Failed {
+			fmt.Printf("\nNOT LINEARIZABLE: %s\n", tgt.Redact(v.Text))
 		}
 	}
 	if d := res.Disagreement; d != nil {
