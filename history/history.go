@@ -29,6 +29,7 @@
 package history
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -169,7 +170,10 @@ func newRecorder(o Options) (*recorder, error) {
 		return nil, errors.New("history: no environment")
 	}
 	o = o.withDefaults()
-	if o.Clients > MaxClients {
+	switch {
+	case o.Clients < 0 || o.Users < 0 || o.Ops < 0 || o.Rounds < 0 || o.Time < 0 || o.CheckTimeout < 0:
+		return nil, errors.New("history: clients, users, operations, rounds and times cannot be negative")
+	case o.Clients > MaxClients:
 		return nil, fmt.Errorf("history: %d clients; at most %d (porcupine's search grows quickly with the clients of one user)", o.Clients, MaxClients)
 	}
 	// Every request of a burst leaves at once, so one burst must fit in
@@ -197,24 +201,8 @@ func (o Options) withDefaults() Options {
 	if o.Seed == 0 {
 		o.Seed = explore.NewSeed()
 	}
-	if o.Clients <= 0 {
-		o.Clients = DefaultClients
-	}
-	if o.Users <= 0 {
-		o.Users = DefaultUsers
-	}
-	if o.Ops <= 0 {
-		o.Ops = DefaultOps
-	}
-	if o.Rounds <= 0 {
-		o.Rounds = DefaultRounds
-	}
-	if o.Time <= 0 {
-		o.Time = DefaultTime
-	}
-	if o.CheckTimeout <= 0 {
-		o.CheckTimeout = DefaultCheckTimeout
-	}
+	o.Clients, o.Users, o.Ops = cmp.Or(o.Clients, DefaultClients), cmp.Or(o.Users, DefaultUsers), cmp.Or(o.Ops, DefaultOps)
+	o.Rounds, o.Time, o.CheckTimeout = cmp.Or(o.Rounds, DefaultRounds), cmp.Or(o.Time, DefaultTime), cmp.Or(o.CheckTimeout, DefaultCheckTimeout)
 	return o
 }
 

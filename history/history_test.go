@@ -1,6 +1,7 @@
 package history_test
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -26,19 +27,26 @@ func start(t *testing.T, window time.Duration, defect string) *framework.Env {
 		t.Fatal(err)
 	}
 	unbudgeted(tgt)
-	o := bundled.Options{RaceWindow: reference.RaceWindowOf(window)}
-	if defect != "" {
-		if o.Defect, err = mutant.Defect(defect); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := bundled.Start(tgt, o)
+	srv, err := bundled.Start(tgt, bundled.Options{RaceWindow: reference.RaceWindowOf(window), Defect: defectOf(t, defect)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	tgt.BaseURL = srv.URL
 	return envOf(t, tgt)
+}
+
+// defectOf is the named mutant; nil for "", the faithful reference.
+func defectOf(t *testing.T, name string) *bundled.Defect {
+	t.Helper()
+	if name == "" {
+		return nil
+	}
+	d, err := mutant.Defect(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func unbudgeted(tgt *target.Target) {
@@ -144,13 +152,7 @@ func startCluster(t *testing.T, etcd *etcdtest.Cluster, defect string) *framewor
 		t.Fatal(err)
 	}
 	unbudgeted(tgt)
-	o := bundled.ClusterOptions{Nodes: 3, Endpoints: etcd.Endpoints()}
-	if defect != "" {
-		if o.Defect, err = mutant.Defect(defect); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := bundled.StartCluster(tgt, o)
+	c, err := bundled.StartCluster(tgt, bundled.ClusterOptions{Nodes: 3, Endpoints: etcd.Endpoints(), Defect: defectOf(t, defect)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestThreeNodesOverEtcd(t *testing.T) {
 	}
 	etcd := etcdtest.New(t, etcdtest.Options{})
 	for _, m := range []string{"", "node-lock", "node-read-cache"} {
-		t.Run("faithful"+m, func(t *testing.T) {
+		t.Run(cmp.Or(m, "faithful"), func(t *testing.T) {
 			env := startCluster(t, etcd, m)
 			res := record(t, env, history.Options{Seed: 5, Rounds: 4, Time: 30 * time.Second})
 			t.Log(summary(res))

@@ -112,6 +112,7 @@ func (r *recorder) record(n int) ([]op, error) {
 			if err != nil {
 				return nil, err
 			}
+			o.client = r.o.Clients + len(r.env.Nodes()) // a row of its own in the visualization
 			ops = append(ops, o)
 			r.observe(req, o)
 		}
