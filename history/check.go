@@ -45,11 +45,11 @@ type Illegal struct {
 	Round int
 	User  string
 	// IDs are the requirements the model names for the answers that could
-	// not come next, and UA-CONC-004 when one is a 409 to a write that
-	// raced only writes to other users.
+	// not come next.
 	IDs  []string
 	Text string
-	// Visualization is the path of porcupine's HTML visualization.
+	// Visualization is the path of porcupine's HTML visualization, ""
+	// when it could not be written (Text says why).
 	Visualization string
 }
 
@@ -209,7 +209,11 @@ func (r *recorder) check(n int, ops []op, suffix string) (Checked, *Illegal) {
 		return h, nil
 	}
 	illegal := r.explain(n, parts, info)
-	illegal.Visualization = r.visualize(fmt.Sprintf("history-%d-round-%d%s.html", r.o.Seed, n, suffix), pm, info)
+	if path, err := r.visualize(fmt.Sprintf("history-%d-round-%d%s.html", r.o.Seed, n, suffix), pm, info); err != nil {
+		illegal.Text += fmt.Sprintf("(no visualization: %v)\n", err)
+	} else {
+		illegal.Visualization = path
+	}
 	return h, illegal
 }
 
@@ -354,10 +358,6 @@ func (r *recorder) explain(n int, parts [][]porcupine.Operation, info porcupine.
 				continue // allowed here, but what it leads to is not
 			}
 			fmt.Fprintf(&b, "  - %s (%s)\n", ev.text, o.Metadata)
-			if ev.others {
-				out.IDs = appendNew(out.IDs, "UA-CONC-004")
-				b.WriteString("    a 409 while no other write to this user was in flight, only writes to other users\n")
-			}
 			if st.user == "" {
 				st = c.state(ev.user, r.m.UserState(target.MainApp, ev.user, nil))
 			}
@@ -374,21 +374,17 @@ func (r *recorder) explain(n int, parts [][]porcupine.Operation, info porcupine.
 }
 
 // visualize writes porcupine's visualization of the history into the
-// report directory (or a temporary one) and returns its path, or says
-// why it could not.
-func (r *recorder) visualize(name string, pm porcupine.Model, info porcupine.LinearizationInfo) string {
+// report directory (or a temporary one) and returns its path.
+func (r *recorder) visualize(name string, pm porcupine.Model, info porcupine.LinearizationInfo) (string, error) {
 	dir := r.o.Dir
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "attrconform-history-*"); err != nil {
-			return "(no visualization: " + err.Error() + ")"
+			return "", err
 		}
 	}
 	path := filepath.Join(dir, name)
-	if err := porcupine.VisualizePath(pm, info, path); err != nil {
-		return "(no visualization: " + err.Error() + ")"
-	}
-	return path
+	return path, porcupine.VisualizePath(pm, info, path)
 }
 
 // String is the operation as the visualization shows it.

@@ -182,7 +182,10 @@ func (r *recorder) control(n int, ops []op, illegal *Illegal) error {
 		}
 		h, one := r.check(n, again, "-one-at-a-time-as-"+name)
 		if one != nil {
-			one.Text = fmt.Sprintf("Sent again one at a time to one node, in the order they %s, the same operations were not answered as the documents say either:\n%s(the concurrent history: %s)", name, one.Text, illegal.Visualization)
+			one.Text = fmt.Sprintf("Sent again one at a time to one node, in the order they %s, the same operations were not answered as the documents say either:\n%s", name, one.Text)
+			if illegal.Visualization != "" {
+				one.Text += "the concurrent history's " + visualization(illegal) + "\n"
+			}
 			r.res.Sequential = one
 			return nil
 		}

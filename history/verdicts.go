@@ -33,16 +33,23 @@ func (r Result) Race() Verdict {
 	switch overlapping := r.count(func(h Checked) bool { return h.Result == "Ok" && h.Overlaps > 0 }); {
 	case r.Illegal != nil:
 		v.Failed, v.IDs, v.Artifact = true, appendNew(v.IDs, r.Illegal.IDs...), r.Illegal.Visualization
-		v.Text = fmt.Sprintf("a history is not linearizable (%s)\n%s\nvisualization: %s", strings.Join(v.IDs, ", "), r.Illegal.Text, r.Illegal.Visualization)
+		v.Text = fmt.Sprintf("a history is not linearizable (%s)\n%s%s", strings.Join(v.IDs, ", "), r.Illegal.Text, visualization(r.Illegal))
 	case r.Sequential != nil:
-		v.Text = fmt.Sprintf("a history was not linearizable, but the target breaks the documents without any race (%s); the specs of those requirements and the exploration judge that, and a history cannot tell a race apart from it.\n%s\nvisualization: %s",
-			strings.Join(r.Sequential.IDs, ", "), r.Sequential.Text, r.Sequential.Visualization)
+		v.Text = fmt.Sprintf("a history was not linearizable, but the target breaks the documents without any race (%s); the specs of those requirements and the exploration judge that, and a history cannot tell a race apart from it.\n%s%s",
+			strings.Join(r.Sequential.IDs, ", "), r.Sequential.Text, visualization(r.Sequential))
 	case overlapping == 0:
 		v.Text = "no history in which writes to one user were in flight together was checked whole: " + r.String()
 	default:
 		v.Observed, v.Text = true, r.String()
 	}
 	return v
+}
+
+func visualization(il *Illegal) string {
+	if il.Visualization == "" {
+		return ""
+	}
+	return "visualization: " + il.Visualization
 }
 
 // Separate is the verdict on UA-CONC-004: a 409 answers a write only while
@@ -123,7 +130,7 @@ func (r Result) String() string {
 	s += fmt.Sprintf("; porcupine: %d linearizable, %d not, %d ran out of time; check time median %v, max %v",
 		results["Ok"], results["Illegal"], results["Unknown"], times[len(times)/2].Round(time.Microsecond), times[len(times)-1].Round(time.Microsecond))
 	if n := sum(lagging); n > 0 {
-		s += fmt.Sprintf("; %d reads sent during bursts were left out of a second check (a node may lag another)", n)
+		s += fmt.Sprintf("; %d reads sent during bursts were left out of a second check (a node may lag behind another)", n)
 	}
 	if r.Unreadable > 0 {
 		s += fmt.Sprintf("; %d answers that break openapi.yaml or the envelope rules counted as unknown", r.Unreadable)
