@@ -107,7 +107,7 @@ func TestTheReferenceIsLinearizable(t *testing.T) {
 	for _, window := range []time.Duration{0, time.Millisecond, 10 * time.Millisecond} {
 		t.Run(fmt.Sprint(window), func(t *testing.T) {
 			env := start(t, window, "")
-			res := record(t, env, history.Options{Seed: 7, Rounds: 6, Time: 20 * time.Second})
+			res := record(t, env, history.Options{Seed: 7, Rounds: 3, Time: 20 * time.Second})
 			t.Log(summary(res))
 			if res.Illegal != nil {
 				t.Fatalf("not linearizable: %s\n%s", strings.Join(res.Illegal.IDs, ", "), res.Illegal.Text)
@@ -172,7 +172,7 @@ func TestThreeNodesOverEtcd(t *testing.T) {
 	for _, m := range []string{"", "node-lock", "node-read-cache"} {
 		t.Run(cmp.Or(m, "faithful"), func(t *testing.T) {
 			env := startCluster(t, etcd, m)
-			res := record(t, env, history.Options{Seed: 5, Rounds: 4, Time: 30 * time.Second})
+			res := record(t, env, history.Options{Seed: 5, Rounds: 2, Time: 30 * time.Second})
 			t.Log(summary(res))
 			switch {
 			case m == "" && res.Illegal != nil:
@@ -193,7 +193,7 @@ func TestThreeNodesOverEtcd(t *testing.T) {
 // OBSERVED), so that a FAIL of the race requirements means a race. A 409
 // between writes to different users fails UA-CONC-004 alone.
 func TestOnlyRacesFailTheRaceRequirements(t *testing.T) {
-	for m, want := range map[string]string{"put-replaces": "sequential", "delete-stale-read": "sequential", "spurious-409": "UA-CONC-004"} {
+	for m, want := range map[string]string{"put-replaces": "sequential", "delete-data-false": "sequential", "spurious-409": "UA-CONC-004"} {
 		t.Run(m, func(t *testing.T) {
 			env := start(t, 10*time.Millisecond, m)
 			res := record(t, env, history.Options{Seed: 2, Rounds: 10, Time: 20 * time.Second})
