@@ -33,7 +33,7 @@ func (r Result) Race() Verdict {
 	switch overlapping := r.count(func(h Checked) bool { return h.Result == "Ok" && h.Overlaps > 0 }); {
 	case r.Illegal != nil:
 		v.Failed, v.IDs, v.Artifact = true, appendNew(v.IDs, r.Illegal.IDs...), r.Illegal.Visualization
-		v.Text = fmt.Sprintf("a history is not linearizable (%s)\n%s%s", strings.Join(v.IDs, ", "), r.Illegal.Text, visualization(r.Illegal))
+		v.Text = fmt.Sprintf("a history is not linearizable (%s)\n%s%s\n%s", strings.Join(v.IDs, ", "), r.Illegal.Text, visualization(r.Illegal), r)
 	case r.Sequential != nil:
 		v.Text = fmt.Sprintf("a history was not linearizable, but the target breaks the documents without any race (%s); the specs of those requirements and the exploration judge that, and a history cannot tell a race apart from it.\n%s%s",
 			strings.Join(r.Sequential.IDs, ", "), r.Sequential.Text, visualization(r.Sequential))
@@ -65,7 +65,7 @@ func (r Result) Separate() Verdict {
 	switch {
 	case len(examples) > 0:
 		v.Failed = true
-		v.Text = "409 while no other write to the same user was in flight, only writes to other users:\n  " + strings.Join(examples, "\n  ")
+		v.Text = "409 while no other write to the same user was in flight, only writes to other users:\n  " + strings.Join(examples, "\n  ") + "\n" + r.String()
 	case across == 0:
 		v.Text = "no writes to different users were in flight together: " + r.String()
 	default:
