@@ -3,6 +3,7 @@ module github.com/attrconform/attrconform
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/containerd/errdefs v1.0.0
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/moby/moby/api v1.56.1

@@ -8,9 +8,9 @@ import (
 
 const module = "github.com/attrconform/attrconform"
 
-// The layout's arrows run one way: specs -> harness -> contract; the
-// reference -> contract/wire, profile, target (and the module's embedded
-// files, "" below); the model of the documents -> profile, target,
+// The layout's arrows run one way: specs -> harness (framework, the
+// explorer, the histories) -> contract; the reference -> contract/wire,
+// profile, target (and the module's embedded files, "" below); the model of the documents -> profile, target,
 // contract/wire only (a reading of its own, no client, no server);
 // tools -> anything; redact, which every output passes, -> nothing of the
 // module, so that anything may use it. The shipped runner and the harness
@@ -56,9 +56,9 @@ func TestLayoutArrowsRunOneWay(t *testing.T) {
 		p := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 		for _, d := range ds {
 			switch {
-			case (under(p, "framework") || under(p, "suites") || under(p, "runner") || under(p, "explore") || under(p, "model")) && under(d, "internal/mutant"):
+			case (under(p, "framework") || under(p, "suites") || under(p, "runner") || under(p, "explore") || under(p, "history") || under(p, "model")) && under(d, "internal/mutant"):
 				t.Errorf("%s depends on %s: the harness, the specs and the shipped runner carry no mutants", p, d)
-			case (under(p, "framework") || under(p, "suites") || under(p, "contract") || under(p, "explore")) && under(d, "reference"):
+			case (under(p, "framework") || under(p, "suites") || under(p, "contract") || under(p, "explore") || under(p, "history")) && under(d, "reference"):
 				t.Errorf("%s depends on %s: the harness does not depend on the server it judges", p, d)
 			case p == "redact":
 				t.Errorf("redact depends on %s: it stands on the standard library alone", d)

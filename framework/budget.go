@@ -25,7 +25,26 @@ const (
 type (
 	noBudgetKey struct{}
 	prepaidKey  struct{}
+	shareKey    struct{}
+	onceKey     struct{}
 )
+
+// share is budget taken ahead (Caller.Prepay): per budget key, how many
+// requests may still leave without waiting.
+type share struct {
+	mu   sync.Mutex
+	left map[string]int
+}
+
+func (s *share) take(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.left[key] == 0 {
+		return false
+	}
+	s.left[key]--
+	return true
+}
 
 // withoutBudget marks a request of a spec that tests the server's own rate
 // limit: it is neither throttled nor retried.
@@ -154,6 +173,10 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	limiter := b.limiter(req)
 	paid := req.Context().Value(prepaidKey{}) != nil
+	if s, ok := req.Context().Value(shareKey{}).(*share); ok {
+		paid = s.take(b.key(req))
+	}
+	once := req.Context().Value(onceKey{}) != nil
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 || !paid {
 			if err := limiter.Wait(req.Context()); err != nil {
@@ -163,7 +186,7 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = body()
 		b.note(b.key(req), time.Now())
 		resp, err := b.next.RoundTrip(req)
-		if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		if err != nil || once || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
 			return resp, err
 		}
 		if attempt == maxRetries {

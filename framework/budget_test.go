@@ -112,3 +112,39 @@ func TestPrepaidRequestsLeaveAtOnce(t *testing.T) {
 		t.Errorf("reserving more than the burst: %v", err)
 	}
 }
+
+// A share taken ahead lets that many requests of its app and operation
+// leave at once and no more; a request sent once is never retried, so a
+// history records the 429 the target answered.
+func TestAShareLeavesAtOnceAndOnceIsNeverRetried(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	b := &budget{next: http.DefaultTransport, perSecond: 10}
+	key := b.key(request("PUT", "/acme/chat/metadata/user/a"))
+	if err := b.reserve(context.Background(), request("PUT", "/acme/chat/metadata/user/a"), 10); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ctx = context.WithValue(context.WithValue(ctx, shareKey{}, &share{left: map[string]int{key: 2}}), onceKey{}, true)
+	url := srv.URL + "/acme/chat/metadata/user/a"
+	for i := range 2 {
+		req, _ := http.NewRequestWithContext(ctx, "PUT", url, nil)
+		resp, err := b.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("request %d of the share: %v %v", i+1, resp, err)
+		}
+		resp.Body.Close()
+	}
+	if calls.Load() != 2 {
+		t.Errorf("%d calls for two requests sent once", calls.Load())
+	}
+	req, _ := http.NewRequestWithContext(ctx, "PUT", url, nil)
+	if _, err := b.RoundTrip(req); !errors.Is(err, ErrBudget) {
+		t.Errorf("a third request, beyond the share, left at once on a spent budget: %v", err)
+	}
+}

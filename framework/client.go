@@ -35,7 +35,9 @@ type Caller struct {
 	spread    bool   // Together spreads its requests over the nodes (cluster.go)
 	// ctx, when set, bounds the requests instead of the run's context:
 	// the cleanup's requests outlive a stopped run.
-	ctx context.Context
+	ctx   context.Context
+	share *share // budget taken ahead (Prepay)
+	once  bool   // never retried (Prepay)
 }
 
 // Admin calls the main app with its admin (app) token.
@@ -180,6 +182,12 @@ func (c Caller) request(method, path, body, contentType string) (*http.Request, 
 	}
 	if c.noBudget {
 		ctx = withoutBudget(ctx)
+	}
+	if c.share != nil {
+		ctx = context.WithValue(ctx, shareKey{}, c.share)
+	}
+	if c.once {
+		ctx = context.WithValue(ctx, onceKey{}, true)
 	}
 	org := c.env.Target.Org
 	if c.org != "" {

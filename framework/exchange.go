@@ -2,6 +2,8 @@ package framework
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -10,6 +12,30 @@ import (
 // ReportEntryExchange names the report entry that holds the last exchange
 // of a failed spec, for reports that show what the target answered.
 const ReportEntryExchange = "exchange"
+
+// ReportEntryArtifact names the report entries that hold files a spec
+// left in the report directory (a history's visualization), relative to
+// it: the requirement matrix links them from the spec's requirements.
+const ReportEntryArtifact = "artifact"
+
+// Attach records a file the spec wrote to show what it found; its
+// requirements' rows link it.
+func (e *Env) Attach(path string) {
+	AddReportEntry(ReportEntryArtifact, Relative(e.ReportDir, path), ReportEntryVisibilityFailureOrVerbose)
+}
+
+// Relative is path as a report in dir links it: relative to dir when it
+// is inside it, else as it is.
+func Relative(dir, path string) string {
+	if dir == "" {
+		return path
+	}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return filepath.ToSlash(rel)
+}
 
 // Exchange is a request and its answer as reports show them: secrets
 // redacted, then bodies shortened to RequestExcerpt and ResponseExcerpt.

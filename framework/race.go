@@ -74,12 +74,8 @@ func (c Caller) Together(reqs []Request) Round {
 		}
 	}
 	if !c.noBudget {
-		ctx, cancel := context.WithTimeout(c.env.run, 30*time.Second)
-		defer cancel()
-		for i, n := range sameOperation(c.env, built) {
-			if err := c.env.budget.reserve(ctx, built[i], n); err != nil {
-				return failedRound(len(reqs), err)
-			}
+		if _, err := c.reserve(built); err != nil {
+			return failedRound(len(reqs), err)
 		}
 		for i, req := range built {
 			built[i] = req.WithContext(prepaid(req.Context()))
@@ -125,6 +121,49 @@ func (c Caller) warm(reqs []Request) {
 		}()
 	}
 	wg.Wait()
+}
+
+// reserve takes from the budget, ahead, one request for each of reqs
+// (per app and operation), waiting at most 30 s, and returns how many it
+// took per budget key.
+func (c Caller) reserve(reqs []*http.Request) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(c.env.run, 30*time.Second)
+	defer cancel()
+	taken := map[string]int{}
+	for i, n := range sameOperation(c.env, reqs) {
+		if err := c.env.budget.reserve(ctx, reqs[i], n); err != nil {
+			return nil, err
+		}
+		taken[c.env.budget.key(reqs[i])] = n
+	}
+	return taken, nil
+}
+
+// Prepay takes from the request budget, ahead, what reqs will spend (per
+// app and operation), and returns a caller whose requests leave at once
+// while that share lasts (then wait their turn as any other) and are
+// never retried: a concurrent history records what the target answered
+// each request, once, a 429 or a 503 included.
+func (c Caller) Prepay(reqs []Request) (Caller, error) {
+	built := make([]*http.Request, len(reqs))
+	for i, r := range reqs {
+		req, cancel, err := c.request(r.Method, r.Path, r.Body, r.ContentType)
+		if err != nil {
+			return c, err
+		}
+		cancel()
+		built[i] = req
+	}
+	c.once = true
+	if c.noBudget {
+		return c, nil
+	}
+	taken, err := c.reserve(built)
+	if err != nil {
+		return c, err
+	}
+	c.share = &share{left: taken}
+	return c, nil
 }
 
 // sameOperation counts the requests per budget: index of the first request

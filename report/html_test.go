@@ -38,6 +38,7 @@ func TestHTMLMatrixIsOneSelfContainedPage(t *testing.T) {
 		`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`,
 		`<td class="miss" title="413 is documented for setUserAttributes but no exchange answered it">0</td>`,
 		`<code>setUserAttributes 413</code>`,
+		`<div class="artifact">See <a href="history-7-round-1.html">history-7-round-1.html</a></div>`,
 		`<p class="attention" id="attention">Failed: <a href="#UA-BATCH-006">UA-BATCH-006</a> <a href="#UA-CONC-001">UA-CONC-001</a></p>`,
 	} {
 		if !strings.Contains(html, want) {

@@ -55,6 +55,9 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 		if len(r.Observed) > 0 {
 			text += "<br>*Observed:* " + mdCell(strings.Join(r.Observed, "; "))
 		}
+		for _, a := range r.Artifacts {
+			text += "<br>*See:* [" + mdCell(a) + "](" + mdLinkTarget(a) + ")"
+		}
 		if len(r.Failures) > 0 {
 			text += "<br>*See Failures below.*"
 		}
@@ -142,6 +145,12 @@ func writeFile(path string, write func(io.Writer) error) error {
 func mdCell(s string) string {
 	s = strings.ReplaceAll(mdText(strings.TrimSpace(s)), "|", `\|`)
 	return strings.ReplaceAll(s, "\n", "<br>")
+}
+
+// mdLinkTarget is a path as a Markdown link's target: spaces, parentheses
+// and pipes escaped, so that they neither end the link nor the cell.
+func mdLinkTarget(p string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E").Replace(p)
 }
 
 // mdInline makes s safe on one line outside a table.

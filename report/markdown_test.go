@@ -31,6 +31,7 @@ func TestMarkdownMatrix(t *testing.T) {
 		"| UA-GEN-001 | SHOULD | ✅ PASS | **Unknown org or app answers 404**<br>Answers 404 with `organization_application_not_found` for `Bearer <token>` \\| pipes | get_unknown_user=200 (profile allows 200\\|404) |",
 		"| UA-BATCH-006 | MUST | **❌ FAIL** |",
 		"| UA-AUTH-008 | MUST | ⏭️ SKIP | **User tokens are scoped**<br>*SKIP:* auth: the target lists fewer than two user tokens |",
+		"*See:* [history-7-round-1.html](history-7-round-1.html)<br>*See Failures below.*",
 		"### ❌ FAIL UA-BATCH-006: More than 100 targets is refused",
 		"Spec: `batch refuses 101 targets`",
 		"```http\nPOST /acme/chat/metadata/user/get  (as admin of chat)\n\n{\"targets\":[\"a|b\"]}\n```",

@@ -40,13 +40,16 @@ const NotRun = "not run (interrupted): "
 
 // Spec is one spec's outcome.
 type Spec struct {
-	Name         string        `json:"name"`
-	IDs          []string      `json:"ids"`
-	Verdict      Verdict       `json:"verdict"`
-	Reason       string        `json:"reason,omitempty"`
-	Alternatives []string      `json:"alternatives,omitempty"`
-	Notes        []string      `json:"notes,omitempty"`
-	Duration     time.Duration `json:"durationNanoseconds"`
+	Name         string   `json:"name"`
+	IDs          []string `json:"ids"`
+	Verdict      Verdict  `json:"verdict"`
+	Reason       string   `json:"reason,omitempty"`
+	Alternatives []string `json:"alternatives,omitempty"`
+	Notes        []string `json:"notes,omitempty"`
+	// Artifacts are files the spec left in the report directory to show
+	// what it found (a history's visualization), relative to it.
+	Artifacts []string      `json:"artifacts,omitempty"`
+	Duration  time.Duration `json:"durationNanoseconds"`
 	// Exchange is the last exchange of a failed spec, redacted.
 	Exchange *framework.Exchange `json:"exchange,omitempty"`
 }
@@ -67,6 +70,9 @@ type Requirement struct {
 	Observed []string `json:"observed,omitempty"`
 	// Operations are the operations the requirement is about.
 	Operations []string `json:"operations,omitempty"`
+	// Artifacts are the files of its specs in the report directory
+	// (relative to it), linked from its row: a history's visualization.
+	Artifacts []string `json:"artifacts,omitempty"`
 	// Failures are the failed (or errored) specs behind a FAIL (ERROR)
 	// verdict, each with its reason and its failing exchange.
 	Failures []Failure `json:"failures,omitempty"`
@@ -175,9 +181,12 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 				}
 			}
 			v := redact(e.StringRepresentation())
-			if e.Name == framework.ReportEntryAlternative {
+			switch e.Name {
+			case framework.ReportEntryAlternative:
 				sp.Alternatives = appendNew(sp.Alternatives, v)
-			} else {
+			case framework.ReportEntryArtifact:
+				sp.Artifacts = appendNew(sp.Artifacts, v)
+			default:
 				sp.Notes = appendNew(sp.Notes, e.Name+": "+v)
 			}
 		}
@@ -264,6 +273,9 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 		}
 		for _, n := range sp.Notes {
 			out.Observed = appendNew(out.Observed, n)
+		}
+		for _, a := range sp.Artifacts {
+			out.Artifacts = appendNew(out.Artifacts, a)
 		}
 	}
 	for _, v := range []Verdict{Fail, Error, Pass, Skip, Disabled} {

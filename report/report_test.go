@@ -25,6 +25,7 @@ func failedSpecReport() types.SpecReport {
 		ReportEntries: types.ReportEntries{
 			{Name: framework.ReportEntryExchange, Value: types.WrapEntryValue(x)},
 			{Name: framework.ReportEntryAlternative, Value: types.WrapEntryValue("batch_over_limit_status=200 (profile allows 400|403)")},
+			{Name: framework.ReportEntryArtifact, Value: types.WrapEntryValue("history-7-round-1.html")},
 		},
 	}
 }
@@ -56,7 +57,10 @@ func TestBuildCarriesTheFailingExchange(t *testing.T) {
 			t.Errorf("%s: requirement without text, operations or redacted reason: %+v", name, req)
 		}
 		if len(s.Specs[0].Notes) != 0 {
-			t.Errorf("%s: the exchange is not a note: %v", name, s.Specs[0].Notes)
+			t.Errorf("%s: the exchange and the artifact are not notes: %v", name, s.Specs[0].Notes)
+		}
+		if len(req.Artifacts) != 1 || req.Artifacts[0] != "history-7-round-1.html" {
+			t.Errorf("%s: the spec's artifact does not reach its requirement: %v", name, req.Artifacts)
 		}
 	}
 }

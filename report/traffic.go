@@ -67,6 +67,9 @@ type Judged struct {
 	Violated     int
 	Failures     []Failure
 	Alternatives []string
+	// Artifacts are files in the report directory that show a violation
+	// (a history's visualization), relative to it.
+	Artifacts []string
 }
 
 // BuildTraffic gives every requirement of cat its verdict from judged
@@ -80,7 +83,7 @@ func BuildTraffic(cat *catalog.Catalog, judged map[string]Judged, notJudged func
 	for _, req := range cat.Requirements {
 		r := Requirement{ID: req.ID, Level: req.Level, Title: req.Title, Text: strings.TrimSpace(req.Text), Operations: req.Operations}
 		j := judged[req.ID]
-		r.Alternatives = j.Alternatives
+		r.Alternatives, r.Artifacts = j.Alternatives, j.Artifacts
 		switch {
 		case !req.Testable:
 			r.Verdict, r.Reason = Untestable, req.WhyUntestable

@@ -18,8 +18,9 @@ func trafficSample(t *testing.T) Summary {
 	x := &framework.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin",
 		RequestBody: `{"targets":[…101…]}`, Status: 200, ContentType: "application/json", ResponseBody: `{"data":{}}`}
 	judged := map[string]Judged{
-		"UA-BATCH-006": {Held: 1, Violated: 2, Failures: []Failure{{Spec: "exchange 7: POST /acme/chat/metadata/user/get as admin", Reason: "101 targets, over the limit of 100, were answered 200", Exchange: x}}},
-		"UA-GEN-003":   {Held: 5, Alternatives: []string{"error_text_style=current (profile allows current|legacy)"}},
+		"UA-BATCH-006": {Held: 1, Violated: 2, Failures: []Failure{{Spec: "exchange 7: POST /acme/chat/metadata/user/get as admin", Reason: "101 targets, over the limit of 100, were answered 200", Exchange: x}},
+			Artifacts: []string{"history-1-round-2.html"}},
+		"UA-GEN-003": {Held: 5, Alternatives: []string{"error_text_style=current (profile allows current|legacy)"}},
 	}
 	s := BuildTraffic(testCatalog(t), judged, func(id string) string { return "not judged: " + id }, Traffic{Exchanges: 9, Judged: 8, Violating: 2, ClientFindings: 2})
 	s.Target, s.Profile = "http://127.0.0.1:8080", "lenient"
@@ -41,7 +42,7 @@ func TestBuildTrafficJudgesOnlyWhatTheTrafficExercised(t *testing.T) {
 	if r := requirementOf(s, "UA-BATCH-005"); r.Reason != "not judged: UA-BATCH-005" {
 		t.Errorf("a skipped requirement's reason: %q", r.Reason)
 	}
-	if r := requirementOf(s, "UA-BATCH-006"); !strings.Contains(r.Reason, "violated by 2") || len(r.Failures) != 1 {
+	if r := requirementOf(s, "UA-BATCH-006"); !strings.Contains(r.Reason, "violated by 2") || len(r.Failures) != 1 || len(r.Artifacts) != 1 {
 		t.Errorf("UA-BATCH-006: %+v", r)
 	}
 	if s.Passed != 1 || s.Failed != 1 || s.ExitCode() != 1 {

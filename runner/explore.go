@@ -14,6 +14,7 @@ import (
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/explore"
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/history"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
@@ -43,6 +44,8 @@ func exploreCmd(args []string) int {
 	shrink := fs.Duration("shrink-time", explore.DefaultShrinkTime, "time shrinking a disagreement may take at most (a run takes at most --time and this)")
 	group := fs.String("group", explore.All.Name, "requests aimed at one requirement group: "+groupNames())
 	exclusive := fs.Bool("exclusive", false, "with --target: nothing else writes to the target's apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
+	clients := fs.Int("clients", 0, fmt.Sprintf("after the sequential exploration, this many clients (at most %d) race generated operations at a few listed users, and each history is checked for linearizability against the model; 0: none", history.MaxClients))
+	historyTime := fs.Duration("history-time", 10*time.Second, "with --clients: time the concurrent histories may take at most, checks included")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,8 +63,10 @@ func exploreCmd(args []string) int {
 		return usageError("explore: --mutant, --fixture and --race-window apply to the bundled reference only; leave out --target")
 	case o.raceWindow < 0:
 		return usageError("explore: --race-window %v: give a duration of 0 or more", o.raceWindow)
-	case *steps <= 0 || *duration <= 0 || *shrink <= 0:
-		return usageError("explore: --steps, --time and --shrink-time must be positive")
+	case *steps <= 0 || *duration <= 0 || *shrink <= 0 || *historyTime <= 0:
+		return usageError("explore: --steps, --time, --shrink-time and --history-time must be positive")
+	case *clients < 0 || *clients > history.MaxClients:
+		return usageError("explore: --clients %d: give 0 to %d (porcupine's search grows quickly with the clients of one user)", *clients, history.MaxClients)
 	case o.reference != refAuto && o.reference != refContainer && o.reference != refInProcess:
 		return usageError("explore: --reference %q: use auto, container or inprocess", o.reference)
 	}
@@ -126,6 +131,12 @@ func exploreCmd(args []string) int {
 	fmt.Fprintf(stdout, "explore: %s (profile %s), seed %d, group %s, at most %d requests or %v\n", secrets.Redact(where), env.Profile.Name, s, g.Name, *steps, *duration)
 	res, runErr := explore.Run(opts)
 	fmt.Fprintf(stdout, "explore: seed %d: %d sequences, %d generated requests (%d in all) in %v\n", res.Seed, res.Sequences, res.Steps, res.Requests, res.Elapsed.Round(time.Millisecond))
+	var hist *history.Result
+	if *clients > 0 && runErr == nil {
+		h, err := history.Run(history.Options{Env: env, Seed: s, Clients: *clients, Rounds: maxHistories, Time: *historyTime,
+			Exclusive: opts.Exclusive, Dir: o.reportDir, Log: stdout})
+		hist, runErr = &h, err
+	}
 	leaks, restoreErr := env.RestoreUsers(snapshot)
 	stop()
 	if runErr != nil {
@@ -134,7 +145,7 @@ func exploreCmd(args []string) int {
 	if restoreErr != nil {
 		return usageError("explore: %v", restoreErr)
 	}
-	summary, err := exploreSummary(res, env, secrets.Redact(where))
+	summary, err := exploreSummary(res, hist, env, secrets.Redact(where), o.reportDir)
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
@@ -149,12 +160,21 @@ func exploreCmd(args []string) int {
 		fmt.Fprintf(stdout, "alternatives the target showed: %s\n", joinChoices(res.Choices))
 	}
 	code := summary.ExitCode()
+	if hist != nil {
+		fmt.Fprintln(stdout, "histories: "+hist.String())
+		if v := hist.Race(); v.Failed {
+			fmt.Fprintf(stdout, "\nNOT LINEARIZABLE: %s\n", secrets.Redact(v.Text))
+		}
+	}
 	if d := res.Disagreement; d != nil {
 		fmt.Fprint(stdout, "\n"+d.Report(secrets.Redact))
 		if err := writeCounterexample(d, tgt, o.reportDir); err != nil {
 			return usageError("explore: %v", err)
 		}
 		fmt.Fprintf(stdout, "reproduce: runner explore --seed %d --steps %d --group %s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name)
+	}
+	if hist != nil && hist.Illegal != nil {
+		fmt.Fprintf(stdout, "the same operations: runner explore --seed %d --steps %d --group %s --clients %d (their interleaving is the target's, and no seed replays it)\n", res.Seed, *steps, g.Name, *clients)
 	} else {
 		fmt.Fprintf(stdout, "the target agreed with the model on every answer (seed %d)\n", res.Seed)
 	}
@@ -183,19 +203,47 @@ func unthrottled(t *target.Target) {
 	}
 }
 
+// maxHistories bounds the rounds of --clients; --history-time bounds
+// their time.
+const maxHistories = 1000
+
 // exploreSummary is the run's verdicts per requirement, in the report
-// family's form.
-func exploreSummary(res explore.Result, env *framework.Env, where string) (report.Summary, error) {
+// family's form: the exploration's and, with --clients, the histories'.
+func exploreSummary(res explore.Result, hist *history.Result, env *framework.Env, where, dir string) (report.Summary, error) {
 	cat, err := catalog.Load()
 	if err != nil {
 		return report.Summary{}, err
 	}
-	violating := 0
+	judged, tr := res.Judged(secrets.Redact), report.Traffic{Exchanges: res.Requests, Judged: res.Requests}
 	if res.Disagreement != nil {
-		violating = 1
+		tr.Violating++
 	}
-	s := report.BuildTraffic(cat, res.Judged(secrets.Redact), res.NotJudged,
-		report.Traffic{Exchanges: res.Requests, Judged: res.Requests, Violating: violating})
+	if hist != nil {
+		for id, j := range hist.Judged(secrets.Redact, dir) {
+			all := judged[id]
+			all.Held += j.Held
+			all.Violated += j.Violated
+			all.Failures = append(all.Failures, j.Failures...)
+			all.Artifacts = append(all.Artifacts, j.Artifacts...)
+			judged[id] = all
+		}
+		for _, h := range hist.Histories {
+			tr.Exchanges += h.Requests
+			tr.Judged += h.Requests
+		}
+		if hist.Illegal != nil {
+			tr.Violating++
+		}
+	}
+	notJudged := func(id string) string {
+		if hist != nil {
+			if why, ok := hist.NotObserved(id); ok {
+				return why
+			}
+		}
+		return res.NotJudged(id)
+	}
+	s := report.BuildTraffic(cat, judged, notJudged, tr)
 	s.Target, s.Profile, s.Duration = where, env.Profile.Name, res.Elapsed
 	s.Coverage = report.BuildCoverage(env.Contract.Operations(), env.Coverage.Seen())
 	s.SuiteVersion, s.Start = report.SuiteVersion(), time.Now().Add(-res.Elapsed)

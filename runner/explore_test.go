@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,9 +59,62 @@ func TestExploreRefusesBadFlags(t *testing.T) {
 		{"--seed", "abc"},
 		{"--group", "nope"},
 		{"--steps", "0"},
+		{"--clients", "9"},
+		{"--clients", "-1"},
+		{"--clients", "4", "--history-time", "0s"},
 	} {
 		if res := runRunner(t, append([]string{"explore"}, args...)...); res.code != 2 || res.stderr == "" {
 			t.Errorf("explore %v: exit %d (want 2 with a reason)\n%s", args, res.code, res.stderr)
 		}
+	}
+}
+
+// runner explore --clients: after the sequential exploration, concurrent
+// histories; against the faithful reference (in this process, and in a
+// container when a Docker engine answers) every one is linearizable, and
+// the race requirements pass on them.
+func TestExploreClientsFindTheReferenceLinearizable(t *testing.T) {
+	t.Parallel()
+	for _, where := range []string{"inprocess", "container"} {
+		t.Run(where, func(t *testing.T) {
+			if where == "container" {
+				requireDocker(t)
+			}
+			dir := t.TempDir()
+			res := runRunner(t, "explore", "--reference", where, "--steps", "40", "--clients", "6", "--history-time", "2s", "--report-dir", dir)
+			m := histories.FindStringSubmatch(res.stdout)
+			if res.code != 0 || m == nil || m[1] == "0" || m[2] != "0" || m[3] != "0" {
+				t.Fatalf("exit %d, histories %v: want exit 0 and every history linearizable\n%s\n%s", res.code, m, res.stdout, res.stderr)
+			}
+			s := readSummary(t, filepath.Join(dir, "requirements.json"))
+			if r := requirement(s, "UA-CONC-003"); r.Verdict != report.Pass {
+				t.Errorf("UA-CONC-003: %s (%s)", r.Verdict, r.Reason)
+			}
+			t.Log(m[0])
+		})
+	}
+}
+
+var histories = regexp.MustCompile(`porcupine: (\d+) linearizable, (\d+) not, (\d+) ran out of time`)
+
+// Against a lost update: exit 1, the race requirements FAIL, and the
+// visualization is in the report directory, linked from their rows.
+func TestExploreClientsFindALostUpdate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := runRunner(t, "explore", "--reference", "inprocess", "--mutant", "no-version-check", "--race-window", "10ms", "--steps", "40", "--clients", "6", "--history-time", "5s", "--report-dir", dir)
+	if res.code != 1 || !strings.Contains(res.stdout, "NOT LINEARIZABLE") {
+		t.Fatalf("exit %d (want 1, NOT LINEARIZABLE)\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := requirement(readSummary(t, filepath.Join(dir, "requirements.json")), "UA-CONC-001")
+	if r.Verdict != report.Fail || len(r.Artifacts) != 1 {
+		t.Fatalf("UA-CONC-001: %s, artifacts %v", r.Verdict, r.Artifacts)
+	}
+	if _, err := os.Stat(filepath.Join(dir, r.Artifacts[0])); err != nil {
+		t.Errorf("the visualization: %v", err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "requirements.html"))
+	if !strings.Contains(string(page), `<a href="`+r.Artifacts[0]+`">`) {
+		t.Errorf("the matrix does not link %s", r.Artifacts[0])
 	}
 }

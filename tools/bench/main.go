@@ -172,7 +172,7 @@ func run(out string, rounds int, roundTime time.Duration, workers, exchanges, su
 	}
 	var goOut string
 	if parts["gobench"] {
-		fmt.Println("bench: go test -bench ./reference ./contract …")
+		fmt.Println("bench: go test -bench ./reference ./contract ./history …")
 		goOut, err = goBenchmarks()
 		if err != nil {
 			return err
@@ -657,7 +657,7 @@ func goBenchmarks() (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1", "-benchtime", "1s", "./reference/", "./contract/")
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1", "-benchtime", "1s", "./reference/", "./contract/", "./history/")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout = io.MultiWriter(os.Stdout, &out)
@@ -738,11 +738,12 @@ func document(env string, started time.Time, took time.Duration, rounds int, rou
   linearizable read). The suite's wall time is the built runner against three such nodes, with nodes: in the target.
 `, workers, roundTime, rounds, exchanges, suiteRuns)
 	if goOut != "" {
-		b.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 1 ./reference/ ./contract/` in the same run. Handler: the handler called directly\n")
+		b.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 1 ./reference/ ./contract/ ./history/` in the same run. Handler: the handler called directly\n")
 		b.WriteString("(the bare side is a handler that writes the same bytes; most of its time is building the request). Loopback: behind a\n")
 		b.WriteString("real listener with parallel keep-alive clients. Store: a read and a compare-and-swap write (bolt: with its fsync).\n")
 		b.WriteString("Validation (package contract): contract.Transport over a base transport that answers at once without a network,\n")
-		b.WriteString("against that base transport alone: the price of validating one exchange.\n\n")
+		b.WriteString("against that base transport alone: the price of validating one exchange. Check (package history): porcupine's check\n")
+		b.WriteString("of one concurrent history recorded against the in-process reference (10 ms race window), the explanation aside.\n\n")
 		b.WriteString("```\n" + goOut + "\n```\n")
 	}
 	return b.String()
