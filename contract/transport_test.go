@@ -11,6 +11,7 @@ import (
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 const secret = "Bearer-secret-token-123"
@@ -240,19 +241,18 @@ func TestCheckJudgesACompletedExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
-	exchange := func(method, path, body string, status int, respBody string) contract.Exchange {
-		req, _ := http.NewRequest(method, "http://127.0.0.1:1"+path, nil)
-		req.Header.Set("Authorization", "Bearer "+secret)
+	exchange := func(method, path, body string, status int, respBody string) evidence.Exchange {
+		h := http.Header{"Authorization": {"Bearer " + secret}}
 		if body != "" {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		return contract.Exchange{Request: req, RequestBody: []byte(body), Status: status,
-			Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(respBody)}
+		return evidence.Exchange{Method: method, URL: "http://127.0.0.1:1" + path, RequestHeader: h, RequestBody: body, Status: status,
+			Header: http.Header{"Content-Type": {"application/json"}}, ResponseBody: respBody}
 	}
 	ok := `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`
 	cases := []struct {
 		name            string
-		x               contract.Exchange
+		x               evidence.Exchange
 		op              string
 		notAllowed      bool
 		request, answer string // substrings of the findings; "" wants none
@@ -265,7 +265,10 @@ func TestCheckJudgesACompletedExchange(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := c.Check(tc.x, redact)
+			got, err := c.Check(tc.x, redact)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Operation != tc.op || got.MethodNotAllowed != tc.notAllowed {
 				t.Fatalf("operation %q, method not allowed %v; want %q, %v", got.Operation, got.MethodNotAllowed, tc.op, tc.notAllowed)
 			}

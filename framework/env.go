@@ -40,7 +40,6 @@ type Env struct {
 	stop     context.CancelCauseFunc
 	progress progress
 
-
 	// Disposable: the target is the bundled reference started for the
 	// run; nothing else writes to it and its data does not matter.
 	Disposable bool

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // A run ends by itself: every request has a time limit, the run has a
@@ -79,7 +80,7 @@ func (e *Env) abortIfStopped() {
 	GinkgoHelper()
 	if cause := e.Stopped(); cause != nil {
 		e.parkIfInterrupted()
-		AbortSuite(safe(HarnessErrorPrefix + "the run stopped: " + cause.Error()))
+		AbortSuite(safe(evidence.HarnessErrorPrefix + "the run stopped: " + cause.Error()))
 	}
 }
 

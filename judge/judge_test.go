@@ -10,6 +10,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/reference"
@@ -53,22 +54,19 @@ type exchange struct {
 
 func (e exchange) judged(t *testing.T, j *judge.Judge) judge.Verdict {
 	t.Helper()
-	req, err := http.NewRequest(e.method, base+e.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sent := http.Header{}
 	if e.token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token)
+		sent.Set("Authorization", "Bearer "+e.token)
 	}
 	if e.contentType != "" {
-		req.Header.Set("Content-Type", e.contentType)
+		sent.Set("Content-Type", e.contentType)
 	}
 	h := http.Header{"Content-Type": {"application/json"}}
 	for k, v := range e.header {
 		h[k] = v
 	}
-	return j.Judge(judge.Exchange{Request: req, RequestBody: []byte(e.body), RequestSize: int64(len(e.body)),
-		Status: e.status, Header: h, Body: []byte(e.answer)})
+	return j.Judge(evidence.Exchange{Method: e.method, URL: base + e.path, RequestHeader: sent, RequestBody: e.body, RequestSize: int64(len(e.body)),
+		Status: e.status, Header: h, ResponseBody: e.answer})
 }
 
 const (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -109,6 +110,57 @@ func Envelope(a Answer) []Problem {
 		out = append(out, genericMembers(b)...)
 	}
 	out = append(out, times(a, b, ids)...)
+	return out
+}
+
+// ErrorBody judges what an error answer (a status of 400 or more) to op
+// says beside its envelope: its reason, in error_description or desc, the
+// same text in both when both are given (UA-ERR-001). The older documents
+// answer a read of a user without an account with 404 and the success
+// envelope's empty data instead (UA-GET-003), which is judged as such.
+func ErrorBody(op Op, a Answer) []Problem {
+	b, ok := readBody(a)
+	if !ok || a.Status < 400 {
+		return nil
+	}
+	if op == Get && a.Status == http.StatusNotFound {
+		raw, present := b.obj["data"]
+		return notFound.check(raw, present, b)
+	}
+	return errorText(b)
+}
+
+// MaxRetryAfter is the longest wait a refusal for rate may name: the limit
+// counts calls per second (UA-RATE-001), so a longer wait is no pause
+// but a ban.
+const MaxRetryAfter = 60
+
+// RetryAfter judges a refusal for rate's Retry-After: the seconds to
+// wait, a pause of at most MaxRetryAfter (UA-RATE-003).
+func RetryAfter(a Answer) []Problem {
+	ids := []string{"UA-RATE-003"}
+	v := a.Header.Get("Retry-After")
+	n, err := strconv.Atoi(v)
+	switch {
+	case v == "":
+		return []Problem{problem(ids, "a refusal for rate without Retry-After")}
+	case err != nil || n < 0:
+		return []Problem{problem(ids, "Retry-After %q is not a number of seconds", v)}
+	case n > MaxRetryAfter:
+		return []Problem{problem(ids, "Retry-After %d is no pause but a ban (more than %d seconds)", n, MaxRetryAfter)}
+	}
+	return nil
+}
+
+// errorText judges the text of an error body.
+func errorText(b body) []Problem {
+	var out []Problem
+	if b.text == "" {
+		out = append(out, problem(errorIDs, "the error has no text in error_description or desc"))
+	}
+	if d, e := b.str("desc"), b.str("error_description"); d != "" && e != "" && d != e {
+		out = append(out, problem(errorIDs, "desc %q differs from error_description %q", d, e))
+	}
 	return out
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -96,10 +96,10 @@ func specsOfEachVerdict() types.Report {
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed},
 		it("passes", types.SpecStatePassed, "", "batch", "UA-BATCH-001"),
 		it("fails [with brackets]", types.SpecStateFailed, "expected 400, got 200\nwith SECRET-TOKEN-1", "batch", "UA-BATCH-006"),
-		it("errs", types.SpecStateFailed, framework.HarnessErrorPrefix+"the request budget ran out", "UA-BATCH-002"),
+		it("errs", types.SpecStateFailed, evidence.HarnessErrorPrefix+"the request budget ran out", "UA-BATCH-002"),
 		it("is interrupted", types.SpecStateInterrupted, "interrupted by the user", "UA-BATCH-003"),
 		it("skips", types.SpecStateSkipped, "NOT OBSERVED: 0 of 10", "UA-BATCH-004"),
-		it("is disabled", types.SpecStateSkipped, framework.DisabledPrefix+"opt in to burst", "UA-BATCH-005"),
+		it("is disabled", types.SpecStateSkipped, evidence.DisabledPrefix+"opt in to burst", "UA-BATCH-005"),
 		it("is not selected", types.SpecStateSkipped, "", "UA-BATCH-007"),
 		{LeafNodeType: types.NodeTypeReportAfterSuite, LeafNodeText: "requirement verdicts", State: types.SpecStatePassed},
 	}}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 func spec(text string, labels []string, state types.SpecState, msg string) types.SpecReport {
@@ -24,11 +24,11 @@ func TestAnInterruptedRunSaysWhatHappened(t *testing.T) {
 		SpecReports: types.SpecReports{
 			spec("reads", []string{"read", "UA-GET-001"}, types.SpecStatePassed, ""),
 			spec("stalls", []string{"read", "UA-GET-002"}, types.SpecStateTimedout, "A suite timeout occurred"),
-			spec("aborts", []string{"batch", "UA-BATCH-001"}, types.SpecStateAborted, framework.HarnessErrorPrefix+"the run stopped: the target stopped answering after spec 2; 5 transport errors in a row"),
+			spec("aborts", []string{"batch", "UA-BATCH-001"}, types.SpecStateAborted, evidence.HarnessErrorPrefix+"the run stopped: the target stopped answering after spec 2; 5 transport errors in a row"),
 			spec("never reached", []string{"batch", "UA-BATCH-002"}, types.SpecStateSkipped, ""),
 			spec("filtered out", []string{"write", "UA-PUT-001"}, types.SpecStateSkipped, ""),
-			spec("opted out", []string{"race", "UA-CONC-001"}, types.SpecStateSkipped, framework.DisabledPrefix+"the \"burst\" specs are off"),
-			{LeafNodeType: types.NodeTypeAfterSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: framework.HarnessErrorPrefix + "after the specs ran, restoring the listed users failed: could not restore every listed user"}},
+			spec("opted out", []string{"race", "UA-CONC-001"}, types.SpecStateSkipped, evidence.DisabledPrefix+"the \"burst\" specs are off"),
+			{LeafNodeType: types.NodeTypeAfterSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: evidence.HarnessErrorPrefix + "after the specs ran, restoring the listed users failed: could not restore every listed user"}},
 		},
 	}
 	s := Build(r, testCatalog(t), func(s string) string { return s })

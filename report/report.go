@@ -13,7 +13,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/catalog"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // Verdict is the outcome of a spec or a requirement.
@@ -48,7 +48,7 @@ type Spec struct {
 	Notes        []string      `json:"notes,omitempty"`
 	Duration     time.Duration `json:"durationNanoseconds"`
 	// Exchange is the last exchange of a failed spec, redacted.
-	Exchange *framework.Exchange `json:"exchange,omitempty"`
+	Exchange *evidence.Exchange `json:"exchange,omitempty"`
 }
 
 // Requirement is one catalogue entry with the verdict of its specs.
@@ -76,9 +76,9 @@ type Requirement struct {
 
 // Failure is one failed spec of a requirement.
 type Failure struct {
-	Spec     string              `json:"spec"`
-	Reason   string              `json:"reason,omitempty"`
-	Exchange *framework.Exchange `json:"exchange,omitempty"`
+	Spec     string             `json:"spec"`
+	Reason   string             `json:"reason,omitempty"`
+	Exchange *evidence.Exchange `json:"exchange,omitempty"`
 }
 
 // RequirementsKind is the kind of requirements.json (see APIVersion).
@@ -140,7 +140,7 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) {
 			if sr.State.Is(types.SpecStateFailureStates) {
-				msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 6), framework.HarnessErrorPrefix)
+				msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 6), evidence.HarnessErrorPrefix)
 				if sr.LeafNodeType.Is(afterSpecs) {
 					s.CleanupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, msg))
 				} else {
@@ -164,18 +164,18 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 		case sp.Verdict == Disabled && sr.Failure.Message == "":
 			sp.Reason = notSelected
 		case sp.Verdict != Pass:
-			msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 8), framework.HarnessErrorPrefix)
-			sp.Reason = redact(strings.TrimPrefix(msg, framework.DisabledPrefix))
+			msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 8), evidence.HarnessErrorPrefix)
+			sp.Reason = redact(strings.TrimPrefix(msg, evidence.DisabledPrefix))
 		}
 		for _, e := range sr.ReportEntries {
-			if e.Name == framework.ReportEntryExchange {
+			if e.Name == evidence.EntryExchange {
 				if x, ok := exchangeOf(e, redact); ok {
 					sp.Exchange = x
 					continue
 				}
 			}
 			v := redact(e.StringRepresentation())
-			if e.Name == framework.ReportEntryAlternative {
+			if e.Name == evidence.EntryAlternative {
 				sp.Alternatives = appendNew(sp.Alternatives, v)
 			} else {
 				sp.Notes = appendNew(sp.Notes, e.Name+": "+v)
@@ -209,7 +209,7 @@ const afterSpecs = types.NodeTypeAfterSuite | types.NodeTypeSynchronizedAfterSui
 func interruption(r types.Report) string {
 	for _, sr := range r.SpecReports {
 		if sr.State == types.SpecStateAborted {
-			return strings.TrimPrefix(firstLines(sr.Failure.Message, 1), framework.HarnessErrorPrefix)
+			return strings.TrimPrefix(firstLines(sr.Failure.Message, 1), evidence.HarnessErrorPrefix)
 		}
 	}
 	for _, reason := range r.SpecialSuiteFailureReasons {
@@ -229,11 +229,11 @@ func specVerdict(sr types.SpecReport) Verdict {
 		return Pass
 	case sr.State.Is(types.SpecStateFailureStates):
 		// A timeout or an interrupt is the harness's limit, not the target's fault.
-		if strings.HasPrefix(sr.Failure.Message, framework.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted|types.SpecStateTimedout) {
+		if strings.HasPrefix(sr.Failure.Message, evidence.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted|types.SpecStateTimedout) {
 			return Error
 		}
 		return Fail
-	case sr.State == types.SpecStateSkipped && (sr.Failure.Message == "" || strings.HasPrefix(sr.Failure.Message, framework.DisabledPrefix)):
+	case sr.State == types.SpecStateSkipped && (sr.Failure.Message == "" || strings.HasPrefix(sr.Failure.Message, evidence.DisabledPrefix)):
 		return Disabled
 	default:
 		return Skip
@@ -291,12 +291,12 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 // exchangeOf reads the exchange a failed spec recorded: the value itself
 // in this process, its JSON when the report was decoded. Every field is
 // redacted again, so that a report never depends on the recorder alone.
-func exchangeOf(e types.ReportEntry, redact func(string) string) (*framework.Exchange, bool) {
-	var x framework.Exchange
+func exchangeOf(e types.ReportEntry, redact func(string) string) (*evidence.Exchange, bool) {
+	var x evidence.Exchange
 	switch v := e.Value.GetRawValue().(type) {
-	case framework.Exchange:
+	case evidence.Exchange:
 		x = v
-	case *framework.Exchange:
+	case *evidence.Exchange:
 		if v == nil {
 			return nil, false
 		}

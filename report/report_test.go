@@ -11,11 +11,11 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 func failedSpecReport() types.SpecReport {
-	x := framework.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin of chat",
+	x := evidence.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin of chat",
 		RequestBody: `{"targets":[]}`, Status: 200, ResponseBody: `{"token":"SECRET-TOKEN"}`}
 	return types.SpecReport{
 		ContainerHierarchyTexts: []string{"Batch"}, LeafNodeText: "refuses 101 targets",
@@ -23,8 +23,8 @@ func failedSpecReport() types.SpecReport {
 		State:   types.SpecStateFailed,
 		Failure: types.Failure{Message: "expected status 400 or 403, got 200 SECRET-TOKEN"},
 		ReportEntries: types.ReportEntries{
-			{Name: framework.ReportEntryExchange, Value: types.WrapEntryValue(x)},
-			{Name: framework.ReportEntryAlternative, Value: types.WrapEntryValue("batch_over_limit_status=200 (profile allows 400|403)")},
+			{Name: evidence.EntryExchange, Value: types.WrapEntryValue(x)},
+			{Name: evidence.EntryAlternative, Value: types.WrapEntryValue("batch_over_limit_status=200 (profile allows 400|403)")},
 		},
 	}
 }
@@ -70,7 +70,7 @@ func TestRequirementsJSONIsVersioned(t *testing.T) {
 	dir := t.TempDir()
 	written := filepath.Join(dir, "written.json")
 	s := Summary{SuiteVersion: "0.1.0", ContractSHA256: "abc", Duration: 3, SetupFailure: "BeforeSuite: boom",
-		Requirements: []Requirement{{ID: "UA-GEN-002", Verdict: Fail, Failures: []Failure{{Spec: "s", Exchange: &framework.Exchange{RequestBody: "q", ContentType: "text/plain", ResponseBody: "a"}}}}},
+		Requirements: []Requirement{{ID: "UA-GEN-002", Verdict: Fail, Failures: []Failure{{Spec: "s", Exchange: &evidence.Exchange{RequestBody: "q", ContentType: "text/plain", ResponseBody: "a"}}}}},
 		Specs:        []Spec{{Name: "s", Duration: 2}},
 		Baseline:     &BaselineResult{File: "b.yaml", NotJudged: []string{"UA-GEN-003"}},
 		Traffic:      &Traffic{ClientFindings: 4},

@@ -10,12 +10,12 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 func trafficSample(t *testing.T) Summary {
 	t.Helper()
-	x := &framework.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin",
+	x := &evidence.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin",
 		RequestBody: `{"targets":[…101…]}`, Status: 200, ContentType: "application/json", ResponseBody: `{"data":{}}`}
 	judged := map[string]Judged{
 		"UA-BATCH-006": {Held: 1, Violated: 2, Failures: []Failure{{Spec: "exchange 7: POST /acme/chat/metadata/user/get as admin", Reason: "101 targets, over the limit of 100, were answered 200", Exchange: x}}},
