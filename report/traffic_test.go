@@ -16,7 +16,7 @@ import (
 func trafficSample(t *testing.T) Summary {
 	t.Helper()
 	x := &evidence.Exchange{Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin",
-		RequestBody: `{"targets":[…101…]}`, Status: 200, ContentType: "application/json", ResponseBody: `{"data":{}}`}
+		RequestBody: `{"targets":[…101…]}`, Status: 200, ContentType: "application/json", ResponseBody: "{\"data\":{}}\x00\x1b[31m"}
 	judged := map[string]Judged{
 		"UA-BATCH-006": {Held: 1, Violated: 2, Failures: []Failure{{Spec: "exchange 7: POST /acme/chat/metadata/user/get as admin", Reason: "101 targets, over the limit of 100, were answered 200", Exchange: x}}},
 		"UA-GEN-003":   {Held: 5, Alternatives: []string{"error_text_style=current (profile allows current|legacy)"}},
@@ -74,6 +74,9 @@ func TestTrafficMatrixSaysWhatWasJudged(t *testing.T) {
 	}
 }
 
+// The JUnit file has a case per requirement, and stays well-formed XML
+// whatever bytes the target answered (the sample's answer has control
+// characters).
 func TestJUnitHasOneCasePerRequirement(t *testing.T) {
 	s := trafficSample(t)
 	var b bytes.Buffer

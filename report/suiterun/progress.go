@@ -1,4 +1,4 @@
-package report
+package suiterun
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/report"
 )
 
 // Progress prints a line "progress: 27/90 specs done, 1 failed" while the
@@ -55,7 +56,7 @@ func (p *Progress) SpecDone(sr types.SpecReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	failing := v == Fail || v == Error
+	failing := v == report.Fail || v == report.Error
 	if failing {
 		p.failed++
 	}

@@ -1,4 +1,4 @@
-package report
+package suiterun
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/evidence"
+	"github.com/attrconform/attrconform/report"
 )
 
 func spec(text string, labels []string, state types.SpecState, msg string) types.SpecReport {
@@ -32,11 +33,11 @@ func TestAnInterruptedRunSaysWhatHappened(t *testing.T) {
 		},
 	}
 	s := Build(r, testCatalog(t), func(s string) string { return s })
-	verdicts := map[string]Spec{}
+	verdicts := map[string]report.Spec{}
 	for _, sp := range s.Specs {
 		verdicts[sp.Name] = sp
 	}
-	for name, want := range map[string]Verdict{"reads": Pass, "stalls": Error, "aborts": Error, "never reached": Skip, "filtered out": Disabled, "opted out": Disabled} {
+	for name, want := range map[string]report.Verdict{"reads": report.Pass, "stalls": report.Error, "aborts": report.Error, "never reached": report.Skip, "filtered out": report.Disabled, "opted out": report.Disabled} {
 		if got := verdicts[name].Verdict; got != want {
 			t.Errorf("%s: %s (%s), want %s", name, got, verdicts[name].Reason, want)
 		}
