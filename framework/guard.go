@@ -212,6 +212,7 @@ type Snapshot map[string]map[string]map[string]string
 // PrepareUsers records the listed users' attributes (to restore them when
 // the target asks to preserve them) and empties them for the specs.
 func (e *Env) PrepareUsers() (Snapshot, error) {
+	e.findings.now(inSetup)
 	snap := Snapshot{}
 	for _, g := range e.listedUsers() {
 		snap[g.c.app.Name] = map[string]map[string]string{}
@@ -236,6 +237,7 @@ func (e *Env) PrepareUsers() (Snapshot, error) {
 // tries no further user once the target gives no answer; its error names
 // every user it could not restore.
 func (e *Env) RestoreUsers(snap Snapshot) ([]string, error) {
+	e.findings.now(inCleanup)
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
 	defer cancel()
 	var leaks, failed, untried []string

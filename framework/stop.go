@@ -64,10 +64,12 @@ func (e *Env) Stopped() error {
 }
 
 // StartSpec counts the spec about to run, and aborts the suite when the
-// run has stopped; the suites call it before each spec.
+// run has stopped; the suites call it before each spec. The findings of
+// the exchanges from here on are the spec's.
 func StartSpec() {
 	GinkgoHelper()
 	e := Current()
+	e.findings.now(CurrentSpecReport().FullText())
 	e.progress.mu.Lock()
 	e.progress.specs++
 	e.progress.mu.Unlock()

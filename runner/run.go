@@ -322,6 +322,9 @@ func runSpecs(env *framework.Env, o options, console io.Writer, color bool, time
 	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
 	gomega.RegisterFailHandler(framework.FailHandler)
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
+	// What the judge's rules found on the run's exchanges joins the
+	// verdicts, each a FAIL of its own requirement, in every report.
+	captured = suiterun.WithFindings(captured, env.Findings())
 	if o.reportDir != "" {
 		if err := suiterun.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
 			return report.Summary{}, err
