@@ -131,6 +131,10 @@ func TestRules(t *testing.T) {
 		{"an HTML error page", keep, exchange{method: "GET", path: userPath, token: admin, status: 500, header: http.Header{"Content-Type": {"text/html"}}, answer: `<html>oops</html>`}, []string{"UA-GEN-006"}, nil, ""},
 		{"an error without its text", keep, exchange{method: "GET", path: userPath, token: admin, status: 500, answer: `{"error":"x","timestamp":1716268800123,"duration":0}`}, []string{"UA-ERR-001"}, nil, ""},
 		{"a 429 without Retry-After", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, answer: errBody("reach_limit", "This request has reached api limit")}, []string{"UA-RATE-003"}, []string{"UA-ERR-002"}, "error_text_style=current"},
+		{"a 429 whose Retry-After is a ban", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, header: http.Header{"Retry-After": {"3600"}}, answer: errBody("reach_limit", "This request has reached api limit")}, []string{"UA-RATE-003"}, nil, ""},
+		{"a generic member of the wrong type", keep, exchange{method: "GET", path: userPath, token: admin, status: 200, answer: `{"timestamp":1716268800123,"duration":1,"data":{},"uri":5}`}, []string{"UA-GEN-004"}, []string{"UA-GEN-005"}, ""},
+		{"the older documents' 404 of a user without an account", keep, exchange{method: "GET", path: userPath, token: admin, status: 404, answer: `{"timestamp":1716268800123,"data":{},"duration":0}`}, nil, []string{"UA-ERR-001"}, ""},
+		{"a 404 of a read that carries attributes", keep, exchange{method: "GET", path: userPath, token: admin, status: 404, answer: `{"timestamp":1716268800123,"data":{"a":"1"},"duration":0}`}, []string{"UA-GET-003"}, nil, ""},
 		{"a 429 with Retry-After", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, header: http.Header{"Retry-After": {"1"}}, answer: errBody("reach_limit", "This request has reached api limit")}, nil, []string{"UA-RATE-003"}, ""},
 
 		{"a PUT over the user limit answered 200", keep, put(userOver, 200, okBody), []string{"UA-LIMIT-001"}, nil, ""},
@@ -205,6 +209,21 @@ func TestRules(t *testing.T) {
 
 // Every requirement a rule names is in the catalogue, and has a
 // description for reports of traffic that did not exercise it.
+// The contract's own finding is reported only when no rule names the
+// problem more precisely, and the verdict says which it is: the suite's
+// transport leaves it out, the contract failing the spec instead.
+func TestTheContractsOwnFindingIsMarked(t *testing.T) {
+	j := newJudge(t, tenant(t))
+	v := exchange{method: "GET", path: userPath, token: admin, status: 200, answer: `{"timestamp":1716268800123,"duration":1,"data":["a"]}`}.judged(t, j)
+	if v.Contract == nil || len(v.Violations) != 1 || *v.Contract != v.Violations[0] || v.Contract.Requirement != "UA-GEN-003" {
+		t.Fatalf("contract %+v, violations %+v: want the contract's finding, marked", v.Contract, v.Violations)
+	}
+	v = put(userOver, 200, `{"timestamp":1716268800123,"duration":1,"data":5}`).judged(t, j)
+	if v.Contract != nil || len(v.Violations) != 1 || v.Violations[0].Requirement != "UA-LIMIT-001" {
+		t.Fatalf("contract %+v, violations %+v: a rule named the problem, so the contract's finding is not reported", v.Contract, v.Violations)
+	}
+}
+
 func TestJudgedRequirementsAreCatalogued(t *testing.T) {
 	cat, err := catalogIDs()
 	if err != nil {

@@ -128,7 +128,7 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 			case why != "":
 				Skip(why)
 			case body == "":
-				framework.Note("mode", "margin: no body_metric declared, so the body is 4096 bytes as sent")
+				framework.Note("mode", fmt.Sprintf("margin: no body_metric declared, so the body is %d bytes as sent", limit))
 				body = escaped(limit)
 			default:
 				framework.Note("mode", "exact edge: body_metric "+env().Target.BodyMetric)
