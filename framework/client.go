@@ -288,14 +288,8 @@ func (r *Response) Field(name string) any { return r.obj[name] }
 // Has reports whether the JSON body has the top-level field.
 func (r *Response) Has(name string) bool { _, ok := r.obj[name]; return ok }
 
-// Text is the human error text: error_description, else desc.
-func (r *Response) Text() string {
-	if s, ok := r.obj["error_description"].(string); ok && s != "" {
-		return s
-	}
-	s, _ := r.obj["desc"].(string)
-	return s
-}
+// Text is the human error text (model.Reason).
+func (r *Response) Text() string { return model.Reason(r.Answer()) }
 
 // attrsOrNil is Attrs for code outside specs: nil when data is not a
 // string map.
@@ -325,18 +319,15 @@ func (r *Response) BatchData() map[string]map[string]string {
 	return out
 }
 
-// Capacity decodes data as a JSON integer.
+// Capacity decodes data as a JSON integer (model.Integer).
 func (r *Response) Capacity() int64 {
 	GinkgoHelper()
-	var n json.Number
 	raw, _ := r.rawData() // as sent: a decoded float would hide "26.0"
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {
+	n, ok := model.Integer(raw)
+	if !ok {
 		Failf("capacity data is not a JSON integer in %s", r)
 	}
-	v, _ := n.Int64()
-	return v
+	return n
 }
 
 func (r *Response) decodeData(into any) {

@@ -160,7 +160,7 @@ type seen struct {
 	// object, nil when it is not one.
 	answer model.Answer
 	obj    map[string]json.RawMessage
-	// text is the human error text: error_description, else desc.
+	// text is the human error text (model.Reason).
 	text string
 }
 
@@ -194,10 +194,7 @@ func (j *Judge) read(x evidence.Exchange) *seen {
 	}
 	s.answer = Answer(x)
 	if !x.ResponseCut && json.Unmarshal(s.answer.Body, &s.obj) == nil {
-		s.text = s.str("error_description")
-		if s.text == "" {
-			s.text = s.str("desc")
-		}
+		s.text = model.Reason(s.answer)
 	}
 	return s
 }

@@ -37,7 +37,7 @@ func problem(ids []string, format string, a ...any) Problem {
 // body is an answer's JSON object, read once.
 type body struct {
 	obj map[string]json.RawMessage
-	// text is the human error text: error_description, else desc.
+	// text is the human error text (Reason).
 	text string
 }
 
@@ -53,6 +53,13 @@ func readBody(a Answer) (body, bool) {
 	return b, true
 }
 
+// Reason is the human text an error answer gives: error_description, else
+// the older documents' desc (D-10); "" when it gives none.
+func Reason(a Answer) string {
+	b, _ := readBody(a)
+	return b.text
+}
+
 func (b body) str(name string) string {
 	var s string
 	json.Unmarshal(b.obj[name], &s)
@@ -63,10 +70,15 @@ func (b body) has(name string) bool { _, ok := b.obj[name]; return ok }
 
 var integerLiteral = regexp.MustCompile(`^-?[0-9]+$`)
 
-// integer is the member as a JSON integer literal (no fraction or
-// exponent: "26.0" is not one), and whether it is one.
-func (b body) integer(name string) (int64, bool) {
-	raw := bytes.TrimSpace(b.obj[name])
+// integer is the member as a JSON integer (Integer).
+func (b body) integer(name string) (int64, bool) { return Integer(b.obj[name]) }
+
+// Integer is raw as a JSON integer literal, and whether it is one: a
+// fraction or an exponent ("26.0", "2.6e1") is not, as the documents'
+// integers (timestamps, durations, a capacity: UA-GEN-003, UA-CAP-001)
+// are read by clients that decode them into integer types.
+func Integer(raw json.RawMessage) (int64, bool) {
+	raw = bytes.TrimSpace(raw)
 	if !integerLiteral.Match(raw) {
 		return 0, false
 	}

@@ -2,6 +2,7 @@ package suiterun
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,15 +20,6 @@ func testCatalog(t *testing.T) *catalog.Catalog {
 		t.Fatal(err)
 	}
 	return cat
-}
-
-func requirementOf(s report.Summary, id string) report.Requirement {
-	for _, r := range s.Requirements {
-		if r.ID == id {
-			return r
-		}
-	}
-	return report.Requirement{}
 }
 
 func failedSpecReport() types.SpecReport {
@@ -60,7 +52,11 @@ func TestBuildCarriesTheFailingExchange(t *testing.T) {
 	}
 	for name, r := range map[string]types.Report{"in process": live, "decoded": decoded} {
 		s := Build(r, testCatalog(t), redact)
-		req := requirementOf(s, "UA-BATCH-006")
+		i := slices.IndexFunc(s.Requirements, func(r report.Requirement) bool { return r.ID == "UA-BATCH-006" })
+		if i < 0 {
+			t.Fatalf("%s: no UA-BATCH-006", name)
+		}
+		req := s.Requirements[i]
 		if req.Verdict != report.Fail || len(req.Failures) != 1 || req.Failures[0].Exchange == nil {
 			t.Fatalf("%s: %+v", name, req)
 		}
