@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
-	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -342,19 +340,6 @@ func textRule(_ *Judge, s *seen, v *verdict) {
 		}
 		v.saw("UA-ERR-002", profile.ErrorTextStyle, style)
 	}
-}
-
-// excerpt is the start of a body for a problem's text, redacted before it
-// is cut.
-func (j *Judge) excerpt(b []byte) string {
-	if len(b) == 0 {
-		return "(empty)"
-	}
-	shown := redact.Shorten(j.redact(string(b)), 120)
-	if !utf8.ValidString(shown) {
-		return fmt.Sprintf("%q (not UTF-8)", shown)
-	}
-	return oneLine(shown)
 }
 
 func ints(v []int) string {
