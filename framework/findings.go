@@ -13,7 +13,7 @@ import (
 // traffic: a rule an exchange breaks is a finding against the rule's own
 // requirement, whichever spec made the exchange, and the reports make it
 // a FAIL of that requirement beside the spec verdicts
-// (suiterun.WithFindings). The judge judges only what one exchange
+// (suiterun.FindingSpecs). The judge judges only what one exchange
 // proves, so a spec that sends off-contract requests on purpose meets no
 // finding for the sending; and the contract's own finding is not
 // repeated, because it already fails the spec that received the exchange.

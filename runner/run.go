@@ -324,7 +324,9 @@ func runSpecs(env *framework.Env, o options, console io.Writer, color bool, time
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
 	// What the judge's rules found on the run's exchanges joins the
 	// verdicts, each a FAIL of its own requirement, in every report.
-	captured = suiterun.WithFindings(captured, env.Findings())
+	found := suiterun.FindingSpecs(env.Findings())
+	captured.SpecReports = append(captured.SpecReports, found...)
+	progress.Added(found)
 	if o.reportDir != "" {
 		if err := suiterun.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
 			return report.Summary{}, err

@@ -10,7 +10,7 @@ import (
 )
 
 // FindingsContainer and the text of each requirement's spec name the
-// specs WithFindings adds, as a Describe and its Its would; the names
+// specs of FindingSpecs, as a Describe and its Its would; the names
 // stay the same from run to run, as CI tools that follow a test case's
 // history need.
 const FindingsContainer = "Every exchange of the run, judged by the single-exchange rules,"
@@ -18,15 +18,16 @@ const FindingsContainer = "Every exchange of the run, judged by the single-excha
 // keptPlaces is how many places a finding's message names.
 const keptPlaces = 5
 
-// WithFindings is r with a failed spec for each requirement the run's
-// exchanges broke (framework.Env.Findings, one per requirement and
-// place), labelled with that requirement: it fails with what was wrong,
-// the first exchange that broke it and where that was made, names the
-// other places, and carries the exchange. Every report of the run (the
-// matrix, requirements.json, junit.xml and the conformance report
-// computed from it) thus holds the finding as a FAIL of its own
-// requirement, beside the verdicts of the specs that made the exchanges.
-func WithFindings(r types.Report, findings []evidence.Finding) types.Report {
+// FindingSpecs are the failed specs that report the findings of the
+// run's exchanges (framework.Env.Findings, one per requirement and
+// place): one per requirement broken, labelled with it, failing with what
+// was wrong, the first exchange that broke it and where that was made,
+// naming the other places, and carrying the exchange. Added to Ginkgo's
+// report of the run, they make every report of it (the matrix,
+// requirements.json, junit.xml and the conformance report computed from
+// it) hold each finding as a FAIL of its own requirement, beside the
+// verdicts of the specs that made the exchanges.
+func FindingSpecs(findings []evidence.Finding) types.SpecReports {
 	var ids []string
 	byID := map[string][]evidence.Finding{}
 	for _, f := range findings {
@@ -35,7 +36,7 @@ func WithFindings(r types.Report, findings []evidence.Finding) types.Report {
 		}
 		byID[f.Requirement] = append(byID[f.Requirement], f)
 	}
-	r.SpecReports = append(types.SpecReports(nil), r.SpecReports...)
+	var out types.SpecReports
 	for _, id := range ids {
 		first := byID[id][0]
 		sr := types.SpecReport{
@@ -49,9 +50,9 @@ func WithFindings(r types.Report, findings []evidence.Finding) types.Report {
 		if first.Exchange != nil {
 			sr.ReportEntries = types.ReportEntries{{Name: evidence.EntryExchange, Value: types.WrapEntryValue(*first.Exchange), Visibility: types.ReportEntryVisibilityNever}}
 		}
-		r.SpecReports = append(r.SpecReports, sr)
+		out = append(out, sr)
 	}
-	return r
+	return out
 }
 
 // findingMessage says what was wrong, on which exchange and where, and

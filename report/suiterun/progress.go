@@ -44,6 +44,17 @@ func (p *Progress) Start(total int) {
 	p.step = max(1, (total+9)/10)
 }
 
+// Added counts the specs added after the run (FindingSpecs), each as
+// it is done.
+func (p *Progress) Added(specs []types.SpecReport) {
+	p.mu.Lock()
+	p.total += len(specs)
+	p.mu.Unlock()
+	for _, sr := range specs {
+		p.SpecDone(sr)
+	}
+}
+
 // SpecDone counts one finished spec and prints a line at a checkpoint.
 func (p *Progress) SpecDone(sr types.SpecReport) {
 	if sr.LeafNodeType != types.NodeTypeIt {
