@@ -92,7 +92,8 @@ type Verdict struct {
 }
 
 // Judge applies every rule to x, an exchange with the target: its URL is
-// on the target's base URL.
+// on the target's base URL. An exchange whose request cannot be rebuilt
+// from it (its URL or method) is outside the API, and not judged.
 func (j *Judge) Judge(x evidence.Exchange) Verdict {
 	checked, err := j.contract.Check(x, j.redact)
 	if err != nil {

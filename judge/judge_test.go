@@ -21,7 +21,7 @@ const base = "http://127.0.0.1:1"
 
 // The bundled tenant: size_metric json, body_metric raw, limits 2048 user
 // bytes, 4096 body bytes, 100 targets.
-func tenant(t *testing.T) *target.Target {
+func tenant(t testing.TB) *target.Target {
 	t.Helper()
 	tg, err := reference.BundledTarget()
 	if err != nil {
@@ -31,7 +31,7 @@ func tenant(t *testing.T) *target.Target {
 	return tg
 }
 
-func newJudge(t *testing.T, tg *target.Target) *judge.Judge {
+func newJudge(t testing.TB, tg *target.Target) *judge.Judge {
 	t.Helper()
 	c, err := contract.Load(attrconform.Contract, tg.BaseURL)
 	if err != nil {
