@@ -38,7 +38,7 @@ var _ = Describe("Request budget", Label("ratelimit", framework.LabelBurst), Ser
 				if l.Sent < n || l.Elapsed >= time.Second {
 					framework.NotObserved("%d %s requests in %s were all served, but %d within a second are needed to tell the app's %.0f/s from no limit", l.Sent, op.name, l.Elapsed.Round(time.Millisecond), n, app.RatePerSecond)
 				}
-				Fail(fmt.Sprintf("%d %s requests within %s to an app allowing %.0f/s were all answered 200", l.Sent, op.name, l.Elapsed.Round(time.Millisecond), app.RatePerSecond))
+				Fail(fmt.Sprintf("%d %s requests within %s to an app allowing %.0f/s were all served, none refused for the rate", l.Sent, op.name, l.Elapsed.Round(time.Millisecond), app.RatePerSecond))
 			}
 			refused := c.Must(l.First, l.Err)
 			expectRefusedForRate(refused)
