@@ -157,12 +157,12 @@ type seen struct {
 	pathApp string
 	// user is the decoded {username} segment, "" when there is none.
 	user string
-	// answer is the answer as the model judges one; obj is it as a JSON
-	// object, nil when it is not one.
+	// answer is the answer as the model judges one. An error answer is
+	// read further: obj is it as a JSON object, nil when it is not one,
+	// text its human text (model.Reason).
 	answer model.Answer
 	obj    map[string]json.RawMessage
-	// text is the human error text (model.Reason).
-	text string
+	text   string
 }
 
 func (j *Judge) principal(x evidence.Exchange) Principal {
@@ -194,7 +194,7 @@ func (j *Judge) read(x evidence.Exchange) *seen {
 		s.user, _ = url.PathUnescape(seg[4])
 	}
 	s.answer = Answer(x)
-	if !x.ResponseCut && json.Unmarshal(s.answer.Body, &s.obj) == nil {
+	if x.Status >= 400 && !x.ResponseCut && json.Unmarshal(s.answer.Body, &s.obj) == nil {
 		s.text = model.Reason(s.answer)
 	}
 	return s
