@@ -7,14 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/redact"
 )
 
@@ -82,6 +85,10 @@ type Transport struct {
 	Redact func(string) string
 	// Coverage, when set, records every validated exchange.
 	Coverage *Coverage
+	// Observe, when set, is given every exchange the target answered, its
+	// bodies whole (or the answer's first MaxBodyBytes), with what the
+	// contract found, before RoundTrip returns.
+	Observe func(evidence.Exchange, Checked)
 }
 
 type checkedKey struct{}
@@ -138,6 +145,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	sent := time.Now()
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -147,15 +155,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the response of %s %s: %w", req.Method, req.URL.Path, err)
 	}
-	if len(body) > MaxBodyBytes {
-		return nil, violation(t.Redact, "response", req, resp.StatusCode, m.op, tooLong("answer", resp.ContentLength), body[:MaxBodyBytes])
+	checked := Checked{Operation: m.op, MethodNotAllowed: errors.Is(m.routeErr, routers.ErrMethodNotAllowed)}
+	cut := len(body) > MaxBodyBytes
+	switch {
+	case cut:
+		body = body[:MaxBodyBytes]
+		checked.Response = violation(t.Redact, "response", req, resp.StatusCode, m.op, tooLong("answer", resp.ContentLength), body)
+	default:
+		if finding := t.Contract.checkResponse(m, resp.StatusCode, resp.Header, body); finding != "" {
+			checked.Response = violation(t.Redact, "response", req, resp.StatusCode, m.op, finding, body)
+			checked.Response.Header, checked.Response.Body = resp.Header, body
+		}
+	}
+	if t.Observe != nil {
+		t.Observe(evidence.Exchange{
+			Method: req.Method, Path: req.URL.EscapedPath(), URL: req.URL.String(), RequestHeader: req.Header,
+			RequestBody: string(reqBody), RequestSize: int64(len(reqBody)),
+			Status: resp.StatusCode, Header: resp.Header, ResponseBody: string(body), ResponseCut: cut,
+			Sent: sent, Received: time.Now(),
+		}, checked)
+	}
+	if checked.Response != nil {
+		return nil, checked.Response
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if finding := t.Contract.checkResponse(m, resp.StatusCode, resp.Header, body); finding != "" {
-		v := violation(t.Redact, "response", req, resp.StatusCode, m.op, finding, body)
-		v.Header, v.Body = resp.Header, body
-		return nil, v
-	}
 	if t.Coverage != nil && m.op != "" {
 		t.Coverage.Add(m.op, resp.StatusCode)
 	}
@@ -259,22 +282,6 @@ func (c *Contract) responseFinding(m match, status int, header http.Header, body
 	return ""
 }
 
-// Exchange is a request and its answer that already happened, each body
-// read in full or to MaxBodyBytes.
-type Exchange struct {
-	// Request is the request as sent to the contract's base URL; its Body
-	// is not read.
-	Request     *http.Request
-	RequestBody []byte
-	Status      int
-	Header      http.Header
-	Body        []byte
-	// RequestCut: only the start of the request body was kept (it was
-	// longer than MaxBodyBytes, or not all sent); it is not validated.
-	// BodyCut: the answer was longer than MaxBodyBytes, a violation.
-	RequestCut, BodyCut bool
-}
-
 // Checked is what the contract says of an exchange.
 type Checked struct {
 	// Operation is the documented operation, "" when no route matches.
@@ -286,11 +293,16 @@ type Checked struct {
 }
 
 // Check validates an exchange after the fact, as a proxy sees it: the same
-// findings Transport makes before and after sending. redact removes
-// secrets from what the violations quote.
-func (c *Contract) Check(x Exchange, redact func(string) string) Checked {
-	req := x.Request.Clone(x.Request.Context())
-	req.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
+// findings Transport makes before and after sending. Its bodies are read
+// in full or to MaxBodyBytes (RequestCut, ResponseCut: a longer answer is
+// a violation; a longer or unfinished request body is not validated).
+// redact removes secrets from what the violations quote.
+func (c *Contract) Check(x evidence.Exchange, redact func(string) string) (Checked, error) {
+	req, err := http.NewRequest(x.Method, x.URL, strings.NewReader(x.RequestBody))
+	if err != nil {
+		return Checked{}, fmt.Errorf("the exchange's request: %w", err)
+	}
+	maps.Copy(req.Header, x.RequestHeader)
 	m := c.match(req)
 	out := Checked{Operation: m.op, MethodNotAllowed: errors.Is(m.routeErr, routers.ErrMethodNotAllowed)}
 	var finding string
@@ -301,16 +313,16 @@ func (c *Contract) Check(x Exchange, redact func(string) string) Checked {
 		finding = tooLong("request body", -1)
 	}
 	if finding != "" {
-		out.Request = violation(redact, "request", req, 0, m.op, finding, x.RequestBody)
+		out.Request = violation(redact, "request", req, 0, m.op, finding, []byte(x.RequestBody))
 	}
 	finding = tooLong("answer", -1)
-	if !x.BodyCut {
-		finding = c.checkResponse(m, x.Status, x.Header, x.Body)
+	if !x.ResponseCut {
+		finding = c.checkResponse(m, x.Status, x.Header, []byte(x.ResponseBody))
 	}
 	if finding != "" {
-		out.Response = violation(redact, "response", req, x.Status, m.op, finding, x.Body)
+		out.Response = violation(redact, "response", req, x.Status, m.op, finding, []byte(x.ResponseBody))
 	}
-	return out
+	return out, nil
 }
 
 // tooLong is the finding of a body over MaxBodyBytes; declared is its

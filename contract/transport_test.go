@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 const secret = "Bearer-secret-token-123"
@@ -240,19 +242,18 @@ func TestCheckJudgesACompletedExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
-	exchange := func(method, path, body string, status int, respBody string) contract.Exchange {
-		req, _ := http.NewRequest(method, "http://127.0.0.1:1"+path, nil)
-		req.Header.Set("Authorization", "Bearer "+secret)
+	exchange := func(method, path, body string, status int, respBody string) evidence.Exchange {
+		h := http.Header{"Authorization": {"Bearer " + secret}}
 		if body != "" {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		return contract.Exchange{Request: req, RequestBody: []byte(body), Status: status,
-			Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(respBody)}
+		return evidence.Exchange{Method: method, URL: "http://127.0.0.1:1" + path, RequestHeader: h, RequestBody: body, Status: status,
+			Header: http.Header{"Content-Type": {"application/json"}}, ResponseBody: respBody}
 	}
 	ok := `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`
 	cases := []struct {
 		name            string
-		x               contract.Exchange
+		x               evidence.Exchange
 		op              string
 		notAllowed      bool
 		request, answer string // substrings of the findings; "" wants none
@@ -265,7 +266,10 @@ func TestCheckJudgesACompletedExchange(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := c.Check(tc.x, redact)
+			got, err := c.Check(tc.x, redact)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Operation != tc.op || got.MethodNotAllowed != tc.notAllowed {
 				t.Fatalf("operation %q, method not allowed %v; want %q, %v", got.Operation, got.MethodNotAllowed, tc.op, tc.notAllowed)
 			}
@@ -281,6 +285,57 @@ func TestCheckJudgesACompletedExchange(t *testing.T) {
 				case pair.v != nil && strings.Contains(pair.v.Error(), secret):
 					t.Errorf("%s: the finding quotes the token: %v", side, pair.v)
 				}
+			}
+		})
+	}
+}
+
+// The transport gives Observe every exchange the target answered, the
+// answer a violation or not, with the bodies whole and what the contract
+// found; a request the contract refuses is never sent, and not observed.
+func TestObserveSeesEveryAnsweredExchange(t *testing.T) {
+	for _, tc := range []struct {
+		name, path, answer string
+		observed           bool
+		op                 string
+		violation          bool
+	}{
+		{"a conforming answer", "/acme/chat/metadata/user/alice", `{"timestamp":1620445147011,"data":{"a":"1"},"duration":3}`, true, "getUserAttributes", false},
+		{"an answer the contract refuses", "/acme/chat/metadata/user/alice", `{"timestamp":1620445147011,"data":[],"duration":3}`, true, "getUserAttributes", true},
+		{"a request the contract refuses", "/acme/chat/metadata/user/" + strings.Repeat("a", 65), `{}`, false, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := serve(200, "application/json", tc.answer)
+			defer srv.Close()
+			c, err := contract.Load(attrconform.Contract, srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []evidence.Exchange
+			var checked []contract.Checked
+			observe := func(x evidence.Exchange, c contract.Checked) { seen, checked = append(seen, x), append(checked, c) }
+			hc := &http.Client{Transport: &contract.Transport{Contract: c, Observe: observe}}
+			before := time.Now()
+			resp, err := hc.Do(get(context.Background(), srv.URL+tc.path))
+			if err == nil {
+				resp.Body.Close()
+			}
+			if !tc.observed {
+				if len(seen) != 0 {
+					t.Fatalf("observed %+v", seen)
+				}
+				return
+			}
+			if len(seen) != 1 {
+				t.Fatalf("observed %d exchanges", len(seen))
+			}
+			x, got := seen[0], checked[0]
+			if x.Method != http.MethodGet || x.URL != srv.URL+tc.path || x.RequestHeader.Get("Authorization") != "Bearer "+secret ||
+				x.Status != 200 || x.ResponseBody != tc.answer || x.Sent.Before(before) || x.Received.Before(x.Sent) {
+				t.Errorf("exchange %+v", x)
+			}
+			if got.Operation != tc.op || (got.Response != nil) != tc.violation || (err != nil) != tc.violation {
+				t.Errorf("checked %+v, error %v; want operation %s, violation %v", got, err, tc.op, tc.violation)
 			}
 		})
 	}

@@ -33,6 +33,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/target"
@@ -530,17 +531,17 @@ func (x *explorer) send(c call) (Step, string, error) {
 		r, err = cl.Send(method, path, body, ct)
 	}
 	end := time.Now()
-	s := Step{Request: c.req, Method: method, Path: x.fullPath(c.req.App) + path, RequestBody: body, ContentType: ct, Sent: start, Received: end}
+	s := Step{Request: c.req, Exchange: evidence.Exchange{Method: method, Path: x.fullPath(c.req.App) + path, RequestBody: body, Sent: start, Received: end}}
 	switch {
 	case errors.As(err, &v) && v.Side == "response":
-		s.Status, s.Header, s.Body = v.Status, v.Header, v.Body
+		s.Status, s.Header, s.ResponseBody = v.Status, v.Header, string(v.Body)
 		return s, v.Finding, nil
 	case err != nil:
 		return s, "", err
 	case c.req.Fault == "" && framework.Unavailable(r): // a 503 asked for is an answer to judge
 		return s, "", fmt.Errorf("the target is unavailable: %s", r)
 	}
-	s.Status, s.Header, s.Body = r.Status, r.Header, r.Body
+	s.Status, s.Header, s.ResponseBody = r.Status, r.Header, r.ResponseBody
 	if !r.Started.IsZero() {
 		s.Sent = r.Started // the server's clock starts after this, whatever it measures
 	}

@@ -9,12 +9,12 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"pgregory.net/rapid"
 
 	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/proxy"
@@ -100,24 +100,19 @@ func (x *explorer) couldCreate(r model.Request) bool {
 		target.ValidUsername(r.User) && !x.listed(r.App, r.User) && !pinned404(x.cfg.Profile)
 }
 
-// Step is one exchange of a sequence: the request as the model reads it
-// and as it was sent (Path from /{org}/{app}), and the answer.
+// Step is one exchange of a sequence: the request as the model reads it,
+// and the exchange, the request as it was sent (Path from /{org}/{app})
+// and the answer.
 type Step struct {
-	Request                                model.Request
-	Method, Path, RequestBody, ContentType string
-	Status                                 int
-	Header                                 http.Header
-	Body                                   []byte
-	Sent, Received                         time.Time
+	Request model.Request
+	evidence.Exchange
 	// Problems are the model's findings, on the step that disagreed;
 	// Allowed are the answers the documents allow it.
 	Problems []model.Problem
 	Allowed  []string
 }
 
-func (s Step) answer() model.Answer {
-	return model.Answer{Status: s.Status, Header: s.Header, Body: s.Body, Sent: s.Sent, Received: s.Received}
-}
+func (s Step) answer() model.Answer { return judge.Answer(s.Exchange) }
 
 // String is the exchange on one line, bodies cut.
 func (s Step) String() string {
@@ -126,13 +121,13 @@ func (s Step) String() string {
 	if s.Request.Fault != "" {
 		fmt.Fprintf(&b, " (fault hook: %s)", s.Request.Fault)
 	}
-	if s.ContentType != "" {
-		fmt.Fprintf(&b, " [%s]", s.ContentType)
+	if s.Request.ContentType != "" {
+		fmt.Fprintf(&b, " [%s]", s.Request.ContentType)
 	}
 	if s.RequestBody != "" {
 		fmt.Fprintf(&b, " %s", show(s.RequestBody, 200))
 	}
-	fmt.Fprintf(&b, " -> %d %s", s.Status, show(string(s.Body), 300))
+	fmt.Fprintf(&b, " -> %d %s", s.Status, show(s.ResponseBody, 300))
 	return b.String()
 }
 
@@ -236,7 +231,7 @@ func (d *Disagreement) Report(redact func(string) string) string {
 	for i, s := range steps {
 		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
 	}
-	fmt.Fprintf(&b, "  the target answered %d %s\n", last.Status, show(string(last.Body), 600))
+	fmt.Fprintf(&b, "  the target answered %d %s\n", last.Status, show(last.ResponseBody, 600))
 	b.WriteString("  the documents allow:\n")
 	for _, a := range d.Allowed {
 		fmt.Fprintf(&b, "    - %s\n", a)
@@ -250,7 +245,7 @@ func (d *Disagreement) Report(redact func(string) string) string {
 		b.WriteString("  alternatives the target showed in earlier sequences, and is held to:\n")
 		for i, c := range d.Choices {
 			w := d.Witnesses[i]
-			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(string(w.Body), 120))
+			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(w.ResponseBody, 120))
 		}
 	}
 	return redact(b.String())
@@ -286,14 +281,14 @@ func record(seq int, s Step, t *target.Target, redact func(string) string) proxy
 	p := s.Request.Principal
 	rec := proxy.Record{Seq: seq, Time: s.Sent, Method: s.Method, Path: redact(s.Path),
 		Principal: judge.Principal{Kind: string(p.Kind), App: p.App, User: p.User},
-		Org:       t.Org, RequestBody: body(s.RequestBody, redact), Status: s.Status, Body: body(string(s.Body), redact),
+		Org:       t.Org, RequestBody: body(s.RequestBody, redact), Status: s.Status, Body: body(s.ResponseBody, redact),
 		Operation: string(s.Request.Op)}
 	if a := t.AppByRole(s.Request.App); a != nil {
 		rec.App, rec.AppRole = a.Name, s.Request.App
 	}
 	rec.RequestHeader = http.Header{"Accept": {jsonType}}
-	if s.ContentType != "" {
-		rec.RequestHeader.Set("Content-Type", s.ContentType)
+	if s.Request.ContentType != "" {
+		rec.RequestHeader.Set("Content-Type", s.Request.ContentType)
 	}
 	if s.Request.Fault != "" {
 		rec.RequestHeader.Set(wire.FaultHeader, s.Request.Fault)

@@ -3,7 +3,7 @@ package explore
 import (
 	"fmt"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/report"
 )
 
@@ -17,9 +17,9 @@ func (r Result) Judged(redact func(string) string) map[string]report.Judged {
 	}
 	if d := r.Disagreement; d != nil {
 		last := d.Last()
-		x := &framework.Exchange{Method: last.Method, Path: redact(last.Path), Principal: last.Request.Principal.String(),
+		x := &evidence.Exchange{Method: last.Method, Path: redact(last.Path), Principal: last.Request.Principal.String(),
 			RequestBody: redact(show(last.RequestBody, 300)), Status: last.Status, ContentType: last.Header.Get("Content-Type"),
-			ResponseBody: redact(show(string(last.Body), 600))}
+			ResponseBody: redact(show(last.ResponseBody, 600))}
 		for _, id := range d.IDs {
 			j := out[id]
 			j.Violated++

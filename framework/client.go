@@ -16,6 +16,9 @@ import (
 
 	"github.com/attrconform/attrconform/contract"
 	"github.com/attrconform/attrconform/contract/wire"
+	"github.com/attrconform/attrconform/evidence"
+	"github.com/attrconform/attrconform/judge"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
 )
@@ -238,7 +241,10 @@ func (c Caller) do(req *http.Request, body string) (*Response, error) {
 		return nil, err
 	}
 	c.env.answered()
-	r := &Response{Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, Status: resp.StatusCode, Header: resp.Header, Body: data, RequestBody: body, Sent: sent, Started: started, redact: c.env.Redactor}
+	r := &Response{Exchange: evidence.Exchange{
+		Method: req.Method, Path: req.URL.EscapedPath(), Principal: c.principal, RequestBody: body, Status: resp.StatusCode, ResponseBody: string(data),
+		URL: req.URL.String(), RequestHeader: req.Header, Header: resp.Header, RequestSize: int64(len(body)), Sent: sent, Received: time.Now(),
+	}, Started: started, redact: c.env.Redactor}
 	if c.env.Clustered() {
 		r.Node = req.URL.Host
 	}
@@ -264,31 +270,25 @@ func (c Caller) Must(r *Response, err error) *Response {
 	return nil
 }
 
-// HarnessErrorPrefix starts the failure message of a spec that could not
-// judge the target because the harness or the network failed.
-const HarnessErrorPrefix = "HARNESS ERROR: "
-
 // HarnessError fails the spec as an ERROR, not a FAIL.
 func HarnessError(msg string) {
 	GinkgoHelper()
-	Failf("%s%s", HarnessErrorPrefix, msg)
+	Failf("%s%s", evidence.HarnessErrorPrefix, msg)
 }
 
-// Response is one exchange as the spec sees it.
+// Response is one exchange as the spec sees it: its Sent is when the
+// request was last written to the connection.
 type Response struct {
-	Method, Path, Principal string
-	Status                  int
-	Header                  http.Header
-	Body                    []byte
-	RequestBody             string
-	// Sent is when the request was last written to the connection;
-	// Started when its last attempt got the connection, before writing.
-	Sent, Started time.Time
-	// Node is the host that answered, when the target lists several nodes.
-	Node   string
-	obj    map[string]any
-	redact *redact.Redactor
+	evidence.Exchange
+	// Started is when the request's last attempt got the connection,
+	// before writing.
+	Started time.Time
+	obj     map[string]any
+	redact  *redact.Redactor
 }
+
+// Answer is the answer as the model of the documents judges one.
+func (r *Response) Answer() model.Answer { return judge.Answer(r.Exchange) }
 
 // Field is a top-level field of the JSON body, or nil.
 func (r *Response) Field(name string) any { return r.obj[name] }
@@ -296,14 +296,8 @@ func (r *Response) Field(name string) any { return r.obj[name] }
 // Has reports whether the JSON body has the top-level field.
 func (r *Response) Has(name string) bool { _, ok := r.obj[name]; return ok }
 
-// Text is the human error text: error_description, else desc.
-func (r *Response) Text() string {
-	if s, ok := r.obj["error_description"].(string); ok && s != "" {
-		return s
-	}
-	s, _ := r.obj["desc"].(string)
-	return s
-}
+// Text is the human error text (model.Reason).
+func (r *Response) Text() string { return model.Reason(r.Answer()) }
 
 // attrsOrNil is Attrs for code outside specs: nil when data is not a
 // string map.
@@ -333,18 +327,15 @@ func (r *Response) BatchData() map[string]map[string]string {
 	return out
 }
 
-// Capacity decodes data as a JSON integer.
+// Capacity decodes data as a JSON integer (model.Integer).
 func (r *Response) Capacity() int64 {
 	GinkgoHelper()
-	var n json.Number
 	raw, _ := r.rawData() // as sent: a decoded float would hide "26.0"
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE") {
+	n, ok := model.Integer(raw)
+	if !ok {
 		Failf("capacity data is not a JSON integer in %s", r)
 	}
-	v, _ := n.Int64()
-	return v
+	return n
 }
 
 func (r *Response) decodeData(into any) {
@@ -363,7 +354,7 @@ func (r *Response) decodeData(into any) {
 
 func (r *Response) rawData() (json.RawMessage, bool) {
 	var env map[string]json.RawMessage
-	if json.Unmarshal(r.Body, &env) != nil {
+	if json.Unmarshal([]byte(r.ResponseBody), &env) != nil {
 		return nil, false
 	}
 	raw, ok := env["data"]
@@ -377,5 +368,5 @@ func (r *Response) String() string {
 	if r.Node != "" {
 		on = " on " + r.Node
 	}
-	return r.redact.Redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, r.redact.Excerpt(string(r.Body), 400)))
+	return r.redact.Redact(fmt.Sprintf("%s %s%s as %s -> %d %s", r.Method, r.Path, on, r.Principal, r.Status, r.redact.Excerpt(r.ResponseBody, 400)))
 }

@@ -13,6 +13,7 @@ import (
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
@@ -33,6 +34,8 @@ type Env struct {
 	RequestTimeout time.Duration
 	budget         *budget
 	checker        *contract.Transport // validates requests ahead of a race
+	judge          *judge.Judge        // judges every exchange (findings.go)
+	findings       findings
 	touched        touched
 	// run ends when the run stops (stop, Interrupt): every request but
 	// the cleanup's is made within it.
@@ -49,7 +52,8 @@ type Env struct {
 }
 
 // NewEnv binds the embedded contract to the target and builds the client
-// every spec uses: budget per app and operation -> contract validation -> loopback-only transport.
+// every spec uses: budget per app and operation -> contract validation
+// and the judge's single-exchange rules -> loopback-only transport.
 func NewEnv(t *target.Target) (*Env, error) {
 	if t.BaseURL == "" && len(t.Nodes) > 0 {
 		t.BaseURL = t.Nodes[0]
@@ -66,6 +70,10 @@ func NewEnv(t *target.Target) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Target: t, Profile: p, Contract: c, Coverage: &contract.Coverage{}, Redactor: redact.New(t.Secrets()...), RequestTimeout: DefaultRequestTimeout}
+	if e.judge, err = judge.New(t, c, e.Redactor.Redact); err != nil {
+		return nil, err
+	}
+	e.findings.now(inPreflight)
 	e.run, e.stop = context.WithCancelCause(context.Background())
 	wire := &http.Transport{
 		// No proxy from the environment: traffic goes only where the target says.
@@ -74,7 +82,7 @@ func NewEnv(t *target.Target) (*Env, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	validating := &contract.Transport{Contract: c, Base: wire, Redact: e.Redactor.Redact, Coverage: e.Coverage}
+	validating := &contract.Transport{Contract: c, Base: wire, Redact: e.Redactor.Redact, Coverage: e.Coverage, Observe: e.observe}
 	e.checker = validating
 	e.budget = &budget{next: validating, perSecond: t.Budget(), operation: c.OperationID}
 	e.http = &http.Client{

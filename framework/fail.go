@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/redact"
 )
 
@@ -43,7 +44,7 @@ func FailHandler(message string, callerSkip ...int) {
 // too: the cleanup runs then.
 func CleanupError(step string, err error) {
 	GinkgoHelper()
-	Fail(safe(HarnessErrorPrefix + "after the specs ran, " + step + " failed: " + err.Error()))
+	Fail(safe(evidence.HarnessErrorPrefix + "after the specs ran, " + step + " failed: " + err.Error()))
 }
 
 // safe is msg redacted with the running environment's secrets and capped.

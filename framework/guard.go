@@ -14,6 +14,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/target"
 )
 
@@ -21,10 +22,6 @@ import (
 // preflight that stops a hopeless run with one line, the sweep of the
 // listed users before and after the run, the leak check, the opt-in gate
 // for bursts and fault hooks, and the record of every user touched.
-
-// DisabledPrefix starts the skip message of a spec turned off by
-// configuration; reports show it as DISABLED, not SKIP.
-const DisabledPrefix = "DISABLED: "
 
 // optInLabels maps spec labels to the target's opt-in group they need.
 var optInLabels = map[string]string{LabelBurst: target.OptInBurst, LabelHooks: target.OptInHooks}
@@ -38,7 +35,7 @@ func GateOptIns() {
 	e := Current()
 	for _, l := range CurrentSpecReport().Labels() {
 		if group, ok := optInLabels[l]; ok && !e.Target.OptedIn(group) {
-			Skip(fmt.Sprintf("%sthe %q specs are off for this target; enable them with opt_in: [%s] in the target file or --opt-in %s", DisabledPrefix, l, group, group))
+			Skip(fmt.Sprintf("%sthe %q specs are off for this target; enable them with opt_in: [%s] in the target file or --opt-in %s", evidence.DisabledPrefix, l, group, group))
 		}
 	}
 }
@@ -215,6 +212,7 @@ type Snapshot map[string]map[string]map[string]string
 // PrepareUsers records the listed users' attributes (to restore them when
 // the target asks to preserve them) and empties them for the specs.
 func (e *Env) PrepareUsers() (Snapshot, error) {
+	e.findings.now(inSetup)
 	snap := Snapshot{}
 	for _, g := range e.listedUsers() {
 		snap[g.c.app.Name] = map[string]map[string]string{}
@@ -239,6 +237,7 @@ func (e *Env) PrepareUsers() (Snapshot, error) {
 // tries no further user once the target gives no answer; its error names
 // every user it could not restore.
 func (e *Env) RestoreUsers(snap Snapshot) ([]string, error) {
+	e.findings.now(inCleanup)
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
 	defer cancel()
 	var leaks, failed, untried []string

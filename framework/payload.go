@@ -9,33 +9,25 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/attrconform/attrconform/target"
+	"github.com/attrconform/attrconform/model"
 )
 
-// The suite computes sizes itself, independently of any server, and only
-// for keys and values that JSON carries without escapes.
+// The suite measures sizes by the model of the documents, independently
+// of any server, and only where the measure is one number.
 
 // Metric is the size metric the target declares, or "" when undeclared.
 func (e *Env) Metric() string { return e.Target.SizeMetric }
 
-// Size measures attrs under metric m (target.MetricJSON or MetricPairs).
+// Size measures attrs under metric m (target.MetricJSON or MetricPairs);
+// it fails the spec where encoders may disagree on the size (characters
+// JSON may escape or not).
 func Size(m string, attrs map[string]string) int64 {
 	GinkgoHelper()
-	if len(attrs) == 0 {
-		return 0
+	s := model.UserSize(m, attrs)
+	if m == "" || !s.Exact() {
+		Failf("framework: the size of %d attributes under size_metric %q is %s bytes, not one number: use characters JSON carries as they are", len(attrs), m, s)
 	}
-	var n int64
-	for k, v := range attrs {
-		if !plain(k) || !plain(v) {
-			Fail(fmt.Sprintf("framework: size of %q=%q is not computed: use [A-Za-z0-9_] only", k, v))
-		}
-		n += int64(len(k) + len(v))
-	}
-	if m == target.MetricJSON {
-		// {"k":"v","k2":"v2"}: braces, 5 quote/colon bytes per pair, commas.
-		n += 2 + 5*int64(len(attrs)) + int64(len(attrs)-1)
-	}
-	return n
+	return s.Min
 }
 
 // Fill returns a value for key such that other plus key=value measures
@@ -64,16 +56,6 @@ func Value(n int) string {
 		b.WriteByte(alphabet[i%len(alphabet)])
 	}
 	return b.String()
-}
-
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Form encodes pairs as a form body in the given key order.

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // A run ends by itself: every request has a time limit, the run has a
@@ -63,10 +64,12 @@ func (e *Env) Stopped() error {
 }
 
 // StartSpec counts the spec about to run, and aborts the suite when the
-// run has stopped; the suites call it before each spec.
+// run has stopped; the suites call it before each spec. The findings of
+// the exchanges from here on are the spec's.
 func StartSpec() {
 	GinkgoHelper()
 	e := Current()
+	e.findings.now(CurrentSpecReport().FullText())
 	e.progress.mu.Lock()
 	e.progress.specs++
 	e.progress.mu.Unlock()
@@ -79,7 +82,7 @@ func (e *Env) abortIfStopped() {
 	GinkgoHelper()
 	if cause := e.Stopped(); cause != nil {
 		e.parkIfInterrupted()
-		AbortSuite(safe(HarnessErrorPrefix + "the run stopped: " + cause.Error()))
+		AbortSuite(safe(evidence.HarnessErrorPrefix + "the run stopped: " + cause.Error()))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/onsi/gomega/format"
 	"github.com/onsi/gomega/types"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/profile"
 )
 
@@ -22,27 +23,12 @@ const (
 	LabelExtraApp = "extra-app"
 )
 
-// Alternative is what a report says about a knob: which alternative the
-// target showed and whether the profile accepted it.
-type Alternative struct {
-	Knob     profile.Knob
-	Observed string
-	Allowed  []string
-}
-
-func (a Alternative) String() string {
-	return fmt.Sprintf("%s=%s (profile allows %s)", a.Knob, a.Observed, strings.Join(a.Allowed, "|"))
-}
-
-// ReportEntryAlternative names the report entries that record alternatives.
-const ReportEntryAlternative = "alternative"
-
 // Saw records that the target answered with alternative alt of knob k, and
 // fails the spec when the profile pins another one.
 func (e *Env) Saw(k profile.Knob, alt string, r *Response) {
 	GinkgoHelper()
-	a := Alternative{Knob: k, Observed: alt, Allowed: e.Profile.Allowed(k)}
-	AddReportEntry(ReportEntryAlternative, a, ReportEntryVisibilityFailureOrVerbose)
+	a := evidence.Alternative{Knob: k, Observed: alt, Allowed: e.Profile.Allowed(k)}
+	AddReportEntry(evidence.EntryAlternative, a, ReportEntryVisibilityFailureOrVerbose)
 	if !e.Profile.Accepts(k, alt) {
 		d, _ := profile.Lookup(k)
 		Failf("%s (%s): the target chose %q but profile %s accepts only %s\n  exchange: %s",

@@ -304,7 +304,7 @@ func (r *recorder) send(c framework.Caller, req model.Request, clock func() int6
 		o.kind, o.lost, o.why = unknown, true, r.env.Redactor.Redact(err.Error())
 		return o, nil
 	}
-	o.answer = model.Answer{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	o.answer = model.Answer{Status: resp.Status, Header: resp.Header, Body: []byte(resp.ResponseBody)}
 	switch {
 	case resp.Status == http.StatusTooManyRequests || (resp.Status == http.StatusServiceUnavailable && !framework.Unavailable(resp)):
 		o.kind = refused

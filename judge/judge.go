@@ -13,14 +13,14 @@ package judge
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
@@ -65,31 +65,6 @@ func New(t *target.Target, c *contract.Contract, redact func(string) string) (*J
 // Profile is the profile the judge holds the target to.
 func (j *Judge) Profile() profile.Profile { return j.profile }
 
-// Exchange is one request and its answer as a proxy saw them.
-type Exchange struct {
-	// Request is the request as sent to the target: its URL is on the
-	// target's base URL. Its Body is not read.
-	Request *http.Request
-	// RequestBody is the body the client sent, or its first bytes when
-	// RequestCut; RequestSize counts the bytes sent (when cut, at least).
-	RequestBody []byte
-	RequestSize int64
-	RequestCut  bool
-	Status      int
-	Header      http.Header
-	// Body is the answer's body, or its first bytes when BodyTruncated.
-	Body          []byte
-	BodyTruncated bool
-}
-
-func (x Exchange) requestComplete() bool { return !x.RequestCut }
-
-// Finding is a requirement an exchange violated and what was wrong.
-type Finding struct {
-	Requirement string `json:"requirement"`
-	Problem     string `json:"problem"`
-}
-
 // Verdict is what the rules make of one exchange.
 type Verdict struct {
 	// Operation is the contract's operation, "" when none matches.
@@ -101,7 +76,12 @@ type Verdict struct {
 	// Held are the requirements the exchange was judged on and kept.
 	Held []string
 	// Violations has one finding per violated requirement, by ID.
-	Violations []Finding
+	Violations []evidence.Finding
+	// Contract is the contract's own finding, when it is among the
+	// Violations: no rule named what is wrong more precisely. The suite's
+	// transport leaves it out, because there the contract fails the spec
+	// that received the exchange.
+	Contract *evidence.Finding
 	// Alternatives are the profile alternatives the answer showed, per
 	// requirement, as reports print them.
 	Alternatives map[string][]string
@@ -111,8 +91,20 @@ type Verdict struct {
 	ClientFinding string
 }
 
-// Judge applies every rule to x.
-func (j *Judge) Judge(x Exchange) Verdict {
+// Judge applies every rule to x, an exchange with the target: its URL is
+// on the target's base URL. An exchange whose request cannot be rebuilt
+// from it (its URL or method) is outside the API, and not judged.
+func (j *Judge) Judge(x evidence.Exchange) Verdict {
+	checked, err := j.contract.Check(x, j.redact)
+	if err != nil {
+		return Verdict{Principal: j.principal(x), Outside: true}
+	}
+	return j.Checked(x, checked)
+}
+
+// Checked applies every rule to x, which the contract already checked
+// (contract.Transport gives both to its Observe).
+func (j *Judge) Checked(x evidence.Exchange, checked contract.Checked) Verdict {
 	s := j.read(x)
 	v := &verdict{profile: j.profile, held: map[string]bool{}, bad: map[string][]string{}, alts: map[string][]string{}}
 	out := Verdict{Principal: s.principal}
@@ -120,17 +112,16 @@ func (j *Judge) Judge(x Exchange) Verdict {
 		out.Outside = true
 		return out
 	}
-	checked := j.contract.Check(contract.Exchange{Request: x.Request, RequestBody: x.RequestBody, Status: x.Status, Header: x.Header, Body: x.Body,
-		RequestCut: x.RequestCut, BodyCut: x.BodyTruncated}, j.redact)
-	s.op, s.checked = checked.Operation, checked
-	out.Operation = s.op
+	s.op, s.checked = model.Op(checked.Operation), checked
+	out.Operation = string(s.op)
 	if checked.Request != nil {
 		out.ClientFinding = oneLine(checked.Request.Finding)
 	}
 	for _, r := range rules {
 		r(j, s, v)
 	}
-	if f := v.fallback; f != nil && len(v.bad) == 0 {
+	fallback := v.fallback != nil && len(v.bad) == 0
+	if f := v.fallback; fallback {
 		v.fail(f.Requirement, "%s", f.Problem)
 	} else if f != nil {
 		delete(v.held, f.Requirement) // broken, though not reported twice
@@ -142,9 +133,12 @@ func (j *Judge) Judge(x Exchange) Verdict {
 	}
 	sort.Strings(out.Held)
 	for id, problems := range v.bad {
-		out.Violations = append(out.Violations, Finding{Requirement: id, Problem: redact.Shorten(j.redact(strings.Join(problems, "; ")), maxProblem)})
+		out.Violations = append(out.Violations, evidence.Finding{Requirement: id, Problem: redact.Shorten(j.redact(strings.Join(problems, "; ")), maxProblem)})
 	}
 	sort.Slice(out.Violations, func(a, b int) bool { return out.Violations[a].Requirement < out.Violations[b].Requirement })
+	if fallback {
+		out.Contract = &out.Violations[0] // the only one
+	}
 	if len(v.alts) > 0 {
 		out.Alternatives = v.alts
 	}
@@ -153,9 +147,9 @@ func (j *Judge) Judge(x Exchange) Verdict {
 
 // seen is an exchange with what the rules ask of it worked out once.
 type seen struct {
-	Exchange
+	evidence.Exchange
 	api       bool
-	op        string
+	op        model.Op
 	checked   contract.Checked
 	principal Principal
 	// pathApp is the role of the app the path names, "" when the path
@@ -163,15 +157,25 @@ type seen struct {
 	pathApp string
 	// user is the decoded {username} segment, "" when there is none.
 	user string
-	// obj is the answer as a JSON object, nil when it is not one.
-	obj map[string]json.RawMessage
-	// text is the human error text: error_description, else desc.
-	text string
+	// answer is the answer as the model judges one. An error answer is
+	// read further: obj is it as a JSON object, nil when it is not one,
+	// text its human text (model.Reason).
+	answer model.Answer
+	obj    map[string]json.RawMessage
+	text   string
 }
 
-func (j *Judge) read(x Exchange) *seen {
-	s := &seen{Exchange: x, principal: Identify(j.target, x.Request.Header.Get("Authorization"))}
-	path := strings.TrimPrefix(x.Request.URL.EscapedPath(), j.basePath)
+func (j *Judge) principal(x evidence.Exchange) Principal {
+	return Identify(j.target, x.RequestHeader.Get("Authorization"))
+}
+
+func (j *Judge) read(x evidence.Exchange) *seen {
+	s := &seen{Exchange: x, principal: j.principal(x)}
+	u, err := url.Parse(x.URL)
+	if err != nil {
+		return s
+	}
+	path := strings.TrimPrefix(u.EscapedPath(), j.basePath)
 	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(seg) < 4 || seg[2] != "metadata" || seg[3] != "user" {
 		return s
@@ -189,11 +193,9 @@ func (j *Judge) read(x Exchange) *seen {
 	if len(seg) == 5 {
 		s.user, _ = url.PathUnescape(seg[4])
 	}
-	if !x.BodyTruncated && json.Unmarshal(x.Body, &s.obj) == nil {
-		s.text = s.str("error_description")
-		if s.text == "" {
-			s.text = s.str("desc")
-		}
+	s.answer = Answer(x)
+	if x.Status >= 400 && !x.ResponseCut && json.Unmarshal(s.answer.Body, &s.obj) == nil {
+		s.text = model.Reason(s.answer)
 	}
 	return s
 }
@@ -214,7 +216,7 @@ type verdict struct {
 	// fallback is the contract's finding, kept when no rule names what is
 	// wrong more precisely: a success with an error member breaks the
 	// schema too, and is reported once, as UA-GEN-005.
-	fallback *Finding
+	fallback *evidence.Finding
 }
 
 // ok records that requirements were judged and held.
@@ -233,14 +235,14 @@ func (v *verdict) fail(id, format string, a ...any) {
 // rule finds the problem itself.
 func (v *verdict) otherwise(id, format string, a ...any) {
 	if v.fallback == nil {
-		v.fallback = &Finding{Requirement: id, Problem: fmt.Sprintf(format, a...)}
+		v.fallback = &evidence.Finding{Requirement: id, Problem: fmt.Sprintf(format, a...)}
 	}
 }
 
 // saw records that the answer showed alternative alt of knob k, for
 // requirement id, and fails id when the profile does not accept it.
 func (v *verdict) saw(id string, k profile.Knob, alt string) {
-	a := framework.Alternative{Knob: k, Observed: alt, Allowed: v.profile.Allowed(k)}
+	a := evidence.Alternative{Knob: k, Observed: alt, Allowed: v.profile.Allowed(k)}
 	if !slices.Contains(v.alts[id], a.String()) {
 		v.alts[id] = append(v.alts[id], a.String())
 	}
@@ -250,6 +252,11 @@ func (v *verdict) saw(id string, k profile.Knob, alt string) {
 		return
 	}
 	v.ok(id)
+}
+
+// Answer is x's answer as the model judges one.
+func Answer(x evidence.Exchange) model.Answer {
+	return model.Answer{Status: x.Status, Header: x.Header, Body: []byte(x.ResponseBody), Sent: x.Sent, Received: x.Received}
 }
 
 // oneLine makes a finding printable on one line, cut to a readable length

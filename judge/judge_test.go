@@ -10,6 +10,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/reference"
@@ -20,7 +21,7 @@ const base = "http://127.0.0.1:1"
 
 // The bundled tenant: size_metric json, body_metric raw, limits 2048 user
 // bytes, 4096 body bytes, 100 targets.
-func tenant(t *testing.T) *target.Target {
+func tenant(t testing.TB) *target.Target {
 	t.Helper()
 	tg, err := reference.BundledTarget()
 	if err != nil {
@@ -30,7 +31,7 @@ func tenant(t *testing.T) *target.Target {
 	return tg
 }
 
-func newJudge(t *testing.T, tg *target.Target) *judge.Judge {
+func newJudge(t testing.TB, tg *target.Target) *judge.Judge {
 	t.Helper()
 	c, err := contract.Load(attrconform.Contract, tg.BaseURL)
 	if err != nil {
@@ -53,22 +54,19 @@ type exchange struct {
 
 func (e exchange) judged(t *testing.T, j *judge.Judge) judge.Verdict {
 	t.Helper()
-	req, err := http.NewRequest(e.method, base+e.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sent := http.Header{}
 	if e.token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token)
+		sent.Set("Authorization", "Bearer "+e.token)
 	}
 	if e.contentType != "" {
-		req.Header.Set("Content-Type", e.contentType)
+		sent.Set("Content-Type", e.contentType)
 	}
 	h := http.Header{"Content-Type": {"application/json"}}
 	for k, v := range e.header {
 		h[k] = v
 	}
-	return j.Judge(judge.Exchange{Request: req, RequestBody: []byte(e.body), RequestSize: int64(len(e.body)),
-		Status: e.status, Header: h, Body: []byte(e.answer)})
+	return j.Judge(evidence.Exchange{Method: e.method, URL: base + e.path, RequestHeader: sent, RequestBody: e.body, RequestSize: int64(len(e.body)),
+		Status: e.status, Header: h, ResponseBody: e.answer})
 }
 
 const (
@@ -133,6 +131,10 @@ func TestRules(t *testing.T) {
 		{"an HTML error page", keep, exchange{method: "GET", path: userPath, token: admin, status: 500, header: http.Header{"Content-Type": {"text/html"}}, answer: `<html>oops</html>`}, []string{"UA-GEN-006"}, nil, ""},
 		{"an error without its text", keep, exchange{method: "GET", path: userPath, token: admin, status: 500, answer: `{"error":"x","timestamp":1716268800123,"duration":0}`}, []string{"UA-ERR-001"}, nil, ""},
 		{"a 429 without Retry-After", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, answer: errBody("reach_limit", "This request has reached api limit")}, []string{"UA-RATE-003"}, []string{"UA-ERR-002"}, "error_text_style=current"},
+		{"a 429 whose Retry-After is a ban", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, header: http.Header{"Retry-After": {"3600"}}, answer: errBody("reach_limit", "This request has reached api limit")}, []string{"UA-RATE-003"}, nil, ""},
+		{"a generic member of the wrong type", keep, exchange{method: "GET", path: userPath, token: admin, status: 200, answer: `{"timestamp":1716268800123,"duration":1,"data":{},"uri":5}`}, []string{"UA-GEN-004"}, []string{"UA-GEN-005"}, ""},
+		{"the older documents' 404 of a user without an account", keep, exchange{method: "GET", path: userPath, token: admin, status: 404, answer: `{"timestamp":1716268800123,"data":{},"duration":0}`}, nil, []string{"UA-ERR-001"}, ""},
+		{"a 404 of a read that carries attributes", keep, exchange{method: "GET", path: userPath, token: admin, status: 404, answer: `{"timestamp":1716268800123,"data":{"a":"1"},"duration":0}`}, []string{"UA-GET-003"}, nil, ""},
 		{"a 429 with Retry-After", keep, exchange{method: "GET", path: userPath, token: admin, status: 429, header: http.Header{"Retry-After": {"1"}}, answer: errBody("reach_limit", "This request has reached api limit")}, nil, []string{"UA-RATE-003"}, ""},
 
 		{"a PUT over the user limit answered 200", keep, put(userOver, 200, okBody), []string{"UA-LIMIT-001"}, nil, ""},
@@ -211,6 +213,21 @@ func TestRules(t *testing.T) {
 
 // Every requirement a rule names is in the catalogue, and has a
 // description for reports of traffic that did not exercise it.
+// The contract's own finding is reported only when no rule names the
+// problem more precisely, and the verdict says which it is: the suite's
+// transport leaves it out, the contract failing the spec instead.
+func TestTheContractsOwnFindingIsMarked(t *testing.T) {
+	j := newJudge(t, tenant(t))
+	v := exchange{method: "GET", path: userPath, token: admin, status: 200, answer: `{"timestamp":1716268800123,"duration":1,"data":["a"]}`}.judged(t, j)
+	if v.Contract == nil || len(v.Violations) != 1 || *v.Contract != v.Violations[0] || v.Contract.Requirement != "UA-GEN-003" {
+		t.Fatalf("contract %+v, violations %+v: want the contract's finding, marked", v.Contract, v.Violations)
+	}
+	v = put(userOver, 200, `{"timestamp":1716268800123,"duration":1,"data":5}`).judged(t, j)
+	if v.Contract != nil || len(v.Violations) != 1 || v.Violations[0].Requirement != "UA-LIMIT-001" {
+		t.Fatalf("contract %+v, violations %+v: a rule named the problem, so the contract's finding is not reported", v.Contract, v.Violations)
+	}
+}
+
 func TestJudgedRequirementsAreCatalogued(t *testing.T) {
 	cat, err := catalogIDs()
 	if err != nil {

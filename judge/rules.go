@@ -1,28 +1,18 @@
 package judge
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/attrconform/attrconform/evidence"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/redact"
 	"github.com/attrconform/attrconform/target"
-)
-
-// Operations of the contract the rules refer to.
-const (
-	opPut      = "setUserAttributes"
-	opBatch    = "batchGetUserAttributes"
-	opCapacity = "getAttributeCapacity"
 )
 
 // A rule judges one exchange: it records the requirements it held and
@@ -37,13 +27,14 @@ var rules = []rule{contractRule, envelopeRule, authRule, putLimitRule, batchCapR
 var Judged = map[string]string{
 	"UA-GEN-002":  "any success (200 exactly) or answer of a documented operation",
 	"UA-GEN-003":  "any 200 answer (timestamp, duration, data; the contract's schema)",
+	"UA-GEN-004":  "any 200 answer (the generic envelope members' types)",
 	"UA-GEN-005":  "any 200 answer (no top-level error)",
 	"UA-GEN-006":  "any answer of the API (a JSON object body)",
 	"UA-GEN-009":  "a method a documented path does not have (405)",
 	"UA-ERR-001":  "any error answer (the error envelope)",
 	"UA-ERR-002":  "an error answer (documented status; the text's style for the profile)",
 	"UA-CONC-002": "a PUT answered 409 (the concurrent-update text)",
-	"UA-RATE-003": "an answer 429 (Retry-After)",
+	"UA-RATE-003": "an answer 429 (Retry-After in seconds)",
 	"UA-AUTH-001": "a request without a token",
 	"UA-AUTH-004": "a PUT with a listed user's token for another user",
 	"UA-AUTH-010": "a request with a listed token of one app to another of the target's apps",
@@ -67,7 +58,7 @@ func contractRule(j *Judge, s *seen, v *verdict) {
 		if s.Status == http.StatusMethodNotAllowed {
 			v.ok("UA-GEN-009")
 		} else {
-			v.fail("UA-GEN-009", "%s is not a method of this path, so the answer must be 405, not %d", s.Request.Method, s.Status)
+			v.fail("UA-GEN-009", "%s is not a method of this path, so the answer must be 405, not %d", s.Method, s.Status)
 		}
 		if c.Response != nil && s.Status >= 400 {
 			v.otherwise("UA-ERR-001", "the error answer breaks openapi.yaml: %s", oneLine(c.Response.Finding))
@@ -79,7 +70,7 @@ func contractRule(j *Judge, s *seen, v *verdict) {
 		}
 		return
 	}
-	documented := j.statuses[s.op]
+	documented := j.statuses[string(s.op)]
 	success := s.Status >= 200 && s.Status < 300
 	switch {
 	case !slices.Contains(documented, s.Status) && success:
@@ -104,82 +95,38 @@ func contractRule(j *Judge, s *seen, v *verdict) {
 	}
 }
 
-// integers match a top-level JSON integer member, as the suite's envelope
-// spec does: "26.0" or "2.6e1" is not one.
-var integers = map[string]*regexp.Regexp{
-	"timestamp": regexp.MustCompile(`"timestamp"\s*:\s*\d+\s*[,}]`),
-	"duration":  regexp.MustCompile(`"duration"\s*:\s*\d+\s*[,}]`),
-	"data":      regexp.MustCompile(`"data"\s*:\s*\d+\s*[,}]`),
-}
-
-func integer(body []byte, name string) bool { return integers[name].Match(body) }
-
 // envelopeRule: every answer is a JSON object; a success carries integer
-// timestamp (Unix ms) and duration, data, and no top-level error; an
-// error carries its text, timestamp and duration.
-func envelopeRule(j *Judge, s *seen, v *verdict) {
-	if s.BodyTruncated {
+// timestamp (Unix ms) and duration, data, no top-level error, and the
+// generic members with their types; an error carries its text, timestamp
+// and duration; a 429 names the seconds to wait. The documents' rules of
+// the envelope are the model's.
+func envelopeRule(_ *Judge, s *seen, v *verdict) {
+	if s.ResponseCut {
 		return
 	}
-	if mt, _, _ := mime.ParseMediaType(s.Header.Get("Content-Type")); mt != "application/json" {
-		v.fail("UA-GEN-006", "Content-Type is %q, not application/json", s.Header.Get("Content-Type"))
-	} else if s.obj == nil {
-		v.fail("UA-GEN-006", "the body is not a JSON object: %s", j.excerpt(s.Body))
-	} else {
-		v.ok("UA-GEN-006")
-	}
-	if s.obj == nil {
-		return
-	}
-	var ts float64
-	json.Unmarshal(s.obj["timestamp"], &ts)
+	judged := []string{"UA-GEN-006"}
+	problems := model.Envelope(s.answer)
 	switch {
 	case s.Status == http.StatusOK:
-		var problems []string
-		if !integer(s.Body, "timestamp") || ts < 1.5e12 {
-			problems = append(problems, "timestamp is not an integer of Unix milliseconds")
-		}
-		if !integer(s.Body, "duration") {
-			problems = append(problems, "duration is not an integer ≥ 0")
-		}
-		if _, ok := s.obj["data"]; !ok {
-			problems = append(problems, "data is missing")
-		}
-		if len(problems) > 0 {
-			v.fail("UA-GEN-003", "the success body: %s", strings.Join(problems, ", "))
-		} else {
-			v.ok("UA-GEN-003")
-		}
-		if _, ok := s.obj["error"]; ok {
-			v.fail("UA-GEN-005", "a success body carries a top-level error member")
-		} else {
-			v.ok("UA-GEN-005")
-		}
+		judged = append(judged, "UA-GEN-003", "UA-GEN-004", "UA-GEN-005")
 	case s.Status >= 400:
-		var problems []string
-		if s.text == "" {
-			problems = append(problems, "no text in error_description or desc")
-		}
-		if ts < 1.5e12 {
-			problems = append(problems, "timestamp is not Unix milliseconds")
-		}
-		if _, ok := s.obj["duration"]; !ok {
-			problems = append(problems, "duration is missing")
-		}
-		if d, e := s.str("desc"), s.str("error_description"); d != "" && e != "" && d != e {
-			problems = append(problems, fmt.Sprintf("desc %q differs from error_description %q", d, e))
-		}
-		if len(problems) > 0 {
-			v.fail("UA-ERR-001", "the error body: %s", strings.Join(problems, ", "))
-		} else {
-			v.ok("UA-ERR-001")
-		}
+		judged = append(judged, "UA-ERR-001")
+		problems = append(problems, model.ErrorBody(s.op, s.answer)...)
 	}
 	if s.Status == http.StatusTooManyRequests {
-		if n, err := strconv.Atoi(s.Header.Get("Retry-After")); err != nil || n < 0 {
-			v.fail("UA-RATE-003", "a 429 without Retry-After in seconds (got %q)", s.Header.Get("Retry-After"))
-		} else {
-			v.ok("UA-RATE-003")
+		judged = append(judged, "UA-RATE-003")
+		problems = append(problems, model.RetryAfter(s.answer)...)
+	}
+	failed := map[string]bool{}
+	for _, p := range problems {
+		for _, id := range p.IDs {
+			v.fail(id, "%s", p.Text)
+			failed[id] = true
+		}
+	}
+	for _, id := range judged {
+		if !failed[id] {
+			v.ok(id)
 		}
 	}
 }
@@ -204,14 +151,14 @@ func authRule(_ *Judge, s *seen, v *verdict) {
 		judge("UA-AUTH-001", "a request without a token")
 	case (p.Kind == KindAdmin || p.Kind == KindUser) && s.pathApp != "" && p.App != s.pathApp:
 		judge("UA-AUTH-010", fmt.Sprintf("a token of app role %s used on app role %s", p.App, s.pathApp))
-	case p.Kind == KindUser && s.op == opPut && s.pathApp == p.App && s.user != "" && target.FoldName(s.user) != target.FoldName(p.User):
+	case p.Kind == KindUser && s.op == model.Put && s.pathApp == p.App && s.user != "" && target.FoldName(s.user) != target.FoldName(p.User):
 		judge("UA-AUTH-004", fmt.Sprintf("user %s's token writing user %s", p.User, s.user))
-	case p.Kind == KindUser && s.op == opCapacity && s.pathApp == p.App && (s.Status == http.StatusOK || refused):
+	case p.Kind == KindUser && s.op == model.Capacity && s.pathApp == p.App && slices.Contains(model.Statuses(profile.CapacityUserToken), s.Status):
 		v.saw("UA-CAP-002", profile.CapacityUserToken, strconv.Itoa(s.Status))
 		v.saw("UA-AUTH-006", profile.CapacityUserToken, strconv.Itoa(s.Status))
-	case p.Kind == KindUser && s.op == opBatch && s.pathApp == p.App && refused:
+	case p.Kind == KindUser && s.op == model.Batch && s.pathApp == p.App && refused:
 		v.fail("UA-AUTH-007", "user %s's token was refused a batch read with 401: any user token of the app may read other users", p.User)
-	case p.Kind == KindUser && s.op == opBatch && s.pathApp == p.App && s.Status == http.StatusOK:
+	case p.Kind == KindUser && s.op == model.Batch && s.pathApp == p.App && s.Status == http.StatusOK:
 		v.ok("UA-AUTH-007")
 	}
 }
@@ -220,21 +167,25 @@ func authRule(_ *Judge, s *seen, v *verdict) {
 // JSON integer, without a decimal point or exponent (UA-CAP-001; the
 // contract's integer type lets 123.0 pass).
 func capacityRule(_ *Judge, s *seen, v *verdict) {
-	if s.op != opCapacity || s.Status != http.StatusOK || s.obj == nil {
+	var body struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if s.op != model.Capacity || s.Status != http.StatusOK || s.ResponseCut || json.Unmarshal(s.answer.Body, &body) != nil {
 		return
 	}
-	if integer(s.Body, "data") {
+	if _, ok := model.Integer(body.Data); ok {
 		v.ok("UA-CAP-001")
 	} else {
-		v.fail("UA-CAP-001", "data %s is not a JSON integer", oneLine(redact.Shorten(string(s.obj["data"]), 60)))
+		v.fail("UA-CAP-001", "data %s is not a JSON integer", oneLine(redact.Shorten(string(body.Data), 60)))
 	}
 }
 
 // putLimitRule: a PUT over the per-user or the body limit is not answered
 // 200, when the target declares how it measures; a body within the limit
-// is not refused with 413.
+// is not refused with 413. Sizes are the model's, each a range over the
+// encoders' choices: over a limit means over it under every choice.
 func putLimitRule(j *Judge, s *seen, v *verdict) {
-	if s.op != opPut {
+	if s.op != model.Put {
 		return
 	}
 	t := j.target
@@ -242,12 +193,12 @@ func putLimitRule(j *Judge, s *seen, v *verdict) {
 	if bodySize, ok := measureBody(t.BodyMetric, s.Exchange, pairs, parsed); ok {
 		limit := t.BodyLimit()
 		switch {
-		case bodySize > limit && s.Status == http.StatusOK:
-			v.fail("UA-LIMIT-002", "a body of %d bytes (body_metric %s) over the %d-byte limit was answered 200", bodySize, t.BodyMetric, limit)
-		case bodySize > limit && (s.Status == http.StatusForbidden || s.Status == http.StatusRequestEntityTooLarge):
+		case bodySize.Min > limit && s.Status == http.StatusOK:
+			v.fail("UA-LIMIT-002", "a body of %s bytes (body_metric %s) over the %d-byte limit was answered 200", bodySize, t.BodyMetric, limit)
+		case bodySize.Min > limit && slices.Contains(model.Statuses(profile.BodyLimitStatus), s.Status):
 			v.saw("UA-LIMIT-002", profile.BodyLimitStatus, strconv.Itoa(s.Status))
-		case bodySize <= limit && s.Status == http.StatusRequestEntityTooLarge && s.requestComplete():
-			v.fail("UA-LIMIT-002", "a body of %d bytes (body_metric %s), within the %d-byte limit, was refused with 413", bodySize, t.BodyMetric, limit)
+		case bodySize.Max <= limit && s.Status == http.StatusRequestEntityTooLarge && !s.RequestCut:
+			v.fail("UA-LIMIT-002", "a body of %s bytes (body_metric %s), within the %d-byte limit, was refused with 413", bodySize, t.BodyMetric, limit)
 		}
 	}
 	if !parsed || t.SizeMetric == "" {
@@ -258,115 +209,83 @@ func putLimitRule(j *Judge, s *seen, v *verdict) {
 	// with its shortest value (which occurrence of a key wins is open).
 	least := map[string]string{}
 	for k, vs := range pairs {
-		shortest, keep := vs[0], true
-		for _, val := range vs {
-			keep = keep && val != ""
-			if len(val) < len(shortest) {
-				shortest = val
-			}
-		}
-		if keep {
-			least[k] = shortest
+		if !slices.Contains(vs, "") {
+			least[k] = shortest(vs)
 		}
 	}
-	size := measure(t.SizeMetric, least)
+	size := model.UserSize(t.SizeMetric, least)
 	limit := t.UserLimit()
 	switch {
-	case size > limit && s.Status == http.StatusOK:
-		v.fail("UA-LIMIT-001", "this PUT alone sets %d bytes of attributes (size_metric %s), over the %d-byte limit per user, and was answered 200", size, t.SizeMetric, limit)
-	case size > limit && s.Status == http.StatusForbidden:
+	case size.Min > limit && s.Status == http.StatusOK:
+		v.fail("UA-LIMIT-001", "this PUT alone sets %s bytes of attributes (size_metric %s), over the %d-byte limit per user, and was answered 200", size, t.SizeMetric, limit)
+	case size.Min > limit && s.Status == http.StatusForbidden:
 		v.ok("UA-LIMIT-001")
 	}
 }
 
-// formPairs decodes a complete form body; false when it is cut or not a
-// form the standard rules decode into valid UTF-8.
-func formPairs(x Exchange) (url.Values, bool) {
-	if !x.requestComplete() {
+// formPairs decodes a complete form body, each key with its values in
+// order; false when it is cut or decodes only leniently (model.DecodeForm).
+func formPairs(x evidence.Exchange) (map[string][]string, bool) {
+	if x.RequestCut {
 		return nil, false
 	}
-	values, err := url.ParseQuery(string(x.RequestBody))
-	if err != nil {
+	f := model.DecodeForm([]byte(x.RequestBody))
+	if f.Lenient {
 		return nil, false
 	}
-	for k, vs := range values {
-		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(s string) bool { return !utf8.ValidString(s) }) {
-			return nil, false
+	out := map[string][]string{}
+	for _, p := range f.Pairs {
+		out[p.Key] = append(out[p.Key], p.Value)
+	}
+	return out, true
+}
+
+func shortest(vs []string) string {
+	s := vs[0]
+	for _, v := range vs {
+		if len(v) < len(s) {
+			s = v
 		}
 	}
-	return values, true
+	return s
 }
 
 // measureBody is the body's size under the declared body_metric, and
 // whether it is known.
-func measureBody(metric string, x Exchange, pairs url.Values, parsed bool) (int64, bool) {
+func measureBody(metric string, x evidence.Exchange, pairs map[string][]string, parsed bool) (model.Size, bool) {
 	switch {
 	case metric == target.BodyRaw:
 		// A cut body still proves it is at least this large.
-		return x.RequestSize, true
+		return model.Size{Min: x.RequestSize, Max: x.RequestSize}, true
 	case metric == target.BodyJSON && parsed:
 		first := map[string]string{}
 		for k, vs := range pairs {
-			first[k] = vs[0]
-			for _, val := range vs {
-				if len(val) < len(first[k]) {
-					first[k] = val
-				}
-			}
+			first[k] = shortest(vs)
 		}
-		return measure(target.MetricJSON, first), true
+		return model.JSON(first), true
 	}
-	return 0, false
+	return model.Size{}, false
 }
-
-// measure is the size of attrs under a size metric, computed here rather
-// than borrowed from the reference, which is one of the servers judged:
-// json is the byte length of the compact UTF-8 JSON object (no HTML
-// escaping; 0 for no attributes), pairs the sum of key and value lengths.
-func measure(metric string, attrs map[string]string) int64 {
-	if len(attrs) == 0 {
-		return 0
-	}
-	if metric == target.MetricPairs {
-		var n int64
-		for k, val := range attrs {
-			n += int64(len(k) + len(val))
-		}
-		return n
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.Encode(attrs)
-	return int64(b.Len() - 1) // Encode ends with a newline
-}
-
-// batchText is the text of a batch refused for its size.
-const batchText = "exceed allowed batch size"
 
 // batchCapRule: more targets than the limit are never answered 200, and
 // their refusal has the status the profile allows and the text naming the
 // limit; a batch within the limit is never refused for its size.
 func batchCapRule(j *Judge, s *seen, v *verdict) {
-	if s.op != opBatch || !s.requestComplete() {
+	if s.op != model.Batch || s.RequestCut {
 		return
 	}
-	var body struct {
-		Targets []json.RawMessage `json:"targets"`
-	}
-	if json.Unmarshal(s.RequestBody, &body) != nil || len(body.Targets) == 0 {
+	n, limit := model.DecodeBatch([]byte(s.RequestBody)).Count, j.target.BatchLimit()
+	if n == 0 {
 		return
 	}
-	n, limit := len(body.Targets), j.target.BatchLimit()
-	forSize := s.Status >= 400 && (containsFold(s.text, batchText) || s.Status == http.StatusRequestEntityTooLarge)
+	kind := model.ErrBatchSize
+	forSize := s.Status >= 400 && (model.Says(s.text, kind.Stem(model.Current)) || s.Status == http.StatusRequestEntityTooLarge)
 	switch {
 	case n > limit && s.Status == http.StatusOK:
 		v.fail("UA-BATCH-006", "%d targets, over the limit of %d, were answered 200", n, limit)
 	case n > limit && forSize:
 		v.saw("UA-BATCH-006", profile.BatchOverLimitStatus, strconv.Itoa(s.Status))
-		// The limit as a whole number: "… size 1000" does not name 100.
-		want := fmt.Sprintf("%s %d", batchText, limit)
-		if !regexp.MustCompile(`(?i)` + want + `\b`).MatchString(s.text) {
+		if want := kind.Text(model.Current, limit); !model.Says(s.text, want) {
 			v.fail("UA-BATCH-006", "the refusal of %d targets says %q, not %q", n, s.text, want)
 		}
 	case n <= limit && s.Status == http.StatusOK:
@@ -377,32 +296,35 @@ func batchCapRule(j *Judge, s *seen, v *verdict) {
 }
 
 // errorText is an error whose text the documents give in two styles
-// (D-10): the current documents' and the seed pages'.
+// (D-10): the current documents' and the seed pages', as the model holds
+// them.
 type errorText struct {
-	applies         func(s *seen) bool
-	current, legacy string
-	// required is the requirement a different text violates, when the
-	// exchange proves the cause of the error; "" when it does not, and
-	// only a recognised text's style is judged.
-	required string
+	applies func(s *seen) bool
+	// kinds are the documented errors the answer may be: its text is
+	// recognised by the stem of any.
+	kinds []model.ErrorKind
+	// proven: the exchange proves the cause of the error, so a text the
+	// kind does not give breaks its TextIDs; otherwise only a recognised
+	// text's style is judged.
+	proven bool
 }
 
-func status(op string, code int) func(*seen) bool {
+func status(op model.Op, code int) func(*seen) bool {
 	return func(s *seen) bool { return s.Status == code && (op == "" || s.op == op) }
 }
 
 var errorTexts = []errorText{
-	{status(opPut, http.StatusForbidden), "exceeds the user defined limit", "user metadata length exceed the limit", ""},
-	{status(opPut, http.StatusConflict), "Failed to update userMetadata. Concurrent updates not allowed", "update userMetadata failed, concurrent updates not allowed", "UA-CONC-002"},
-	{status("", http.StatusTooManyRequests), "This request has reached api limit", "reached api limit", "UA-ERR-002"},
+	{status(model.Put, http.StatusForbidden), []model.ErrorKind{model.ErrUserTooLarge, model.ErrAppTooLarge, model.ErrBodyTooLarge}, false},
+	{status(model.Put, http.StatusConflict), []model.ErrorKind{model.ErrConflict}, true},
+	{status("", http.StatusTooManyRequests), []model.ErrorKind{model.ErrRateLimit}, true},
 	{func(s *seen) bool {
-		return status(opPut, http.StatusNotFound)(s) && s.str("error") != "organization_application_not_found"
-	}, "Service resource not found", "Not Found", ""},
+		return status(model.Put, http.StatusNotFound)(s) && s.str("error") != model.ErrUnknownApp.Type
+	}, []model.ErrorKind{model.ErrUnknownUserPut}, false},
 	{func(s *seen) bool {
 		p := s.principal
-		return status(opPut, http.StatusUnauthorized)(s) && p.Kind == KindUser && p.App == s.pathApp &&
+		return status(model.Put, http.StatusUnauthorized)(s) && p.Kind == KindUser && p.App == s.pathApp &&
 			s.user != "" && target.FoldName(s.user) != target.FoldName(p.User)
-	}, "auth error", "unauthorized", "UA-ERR-002"},
+	}, []model.ErrorKind{model.ErrOtherUserWrite}, true},
 }
 
 // textRule: an error text the documents give is in a style the profile
@@ -417,20 +339,22 @@ func textRule(_ *Judge, s *seen, v *verdict) {
 			continue
 		}
 		var matched []string
-		if containsFold(s.text, e.current) {
-			matched = append(matched, profile.Current)
+		for _, style := range model.Styles {
+			if slices.ContainsFunc(e.kinds, func(k model.ErrorKind) bool { return model.Says(s.text, k.Stem(style)) }) {
+				matched = append(matched, string(style))
+			}
 		}
-		if containsFold(s.text, e.legacy) {
-			matched = append(matched, profile.Legacy)
-		}
+		k := e.kinds[0]
 		if len(matched) == 0 {
-			if e.required != "" {
-				v.fail(e.required, "error text %q is neither the current %q nor the legacy %q", s.text, e.current, e.legacy)
+			if e.proven {
+				for _, id := range k.TextIDs {
+					v.fail(id, "error text %q is neither the current %q nor the legacy %q", s.text, k.Current, k.Legacy)
+				}
 			}
 			continue
 		}
-		if e.required != "" {
-			v.ok(e.required)
+		if e.proven {
+			v.ok(k.TextIDs...)
 		}
 		style := matched[0]
 		for _, m := range matched {
@@ -441,23 +365,6 @@ func textRule(_ *Judge, s *seen, v *verdict) {
 		}
 		v.saw("UA-ERR-002", profile.ErrorTextStyle, style)
 	}
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// excerpt is the start of a body for a problem's text, redacted before it
-// is cut.
-func (j *Judge) excerpt(b []byte) string {
-	if len(b) == 0 {
-		return "(empty)"
-	}
-	shown := redact.Shorten(j.redact(string(b)), 120)
-	if !utf8.ValidString(shown) {
-		return fmt.Sprintf("%q (not UTF-8)", shown)
-	}
-	return oneLine(shown)
 }
 
 func ints(v []int) string {

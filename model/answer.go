@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,7 +37,7 @@ func problem(ids []string, format string, a ...any) Problem {
 // body is an answer's JSON object, read once.
 type body struct {
 	obj map[string]json.RawMessage
-	// text is the human error text: error_description, else desc.
+	// text is the human error text (Reason).
 	text string
 }
 
@@ -52,6 +53,13 @@ func readBody(a Answer) (body, bool) {
 	return b, true
 }
 
+// Reason is the human text an error answer gives: error_description, else
+// the older documents' desc (D-10); "" when it gives none.
+func Reason(a Answer) string {
+	b, _ := readBody(a)
+	return b.text
+}
+
 func (b body) str(name string) string {
 	var s string
 	json.Unmarshal(b.obj[name], &s)
@@ -62,10 +70,15 @@ func (b body) has(name string) bool { _, ok := b.obj[name]; return ok }
 
 var integerLiteral = regexp.MustCompile(`^-?[0-9]+$`)
 
-// integer is the member as a JSON integer literal (no fraction or
-// exponent: "26.0" is not one), and whether it is one.
-func (b body) integer(name string) (int64, bool) {
-	raw := bytes.TrimSpace(b.obj[name])
+// integer is the member as a JSON integer (Integer).
+func (b body) integer(name string) (int64, bool) { return Integer(b.obj[name]) }
+
+// Integer is raw as a JSON integer literal, and whether it is one: a
+// fraction or an exponent ("26.0", "2.6e1") is not, as the documents'
+// integers (timestamps, durations, a capacity: UA-GEN-003, UA-CAP-001)
+// are read by clients that decode them into integer types.
+func Integer(raw json.RawMessage) (int64, bool) {
+	raw = bytes.TrimSpace(raw)
 	if !integerLiteral.Match(raw) {
 		return 0, false
 	}
@@ -109,6 +122,57 @@ func Envelope(a Answer) []Problem {
 		out = append(out, genericMembers(b)...)
 	}
 	out = append(out, times(a, b, ids)...)
+	return out
+}
+
+// ErrorBody judges what an error answer (a status of 400 or more) to op
+// says beside its envelope: its reason, in error_description or desc, the
+// same text in both when both are given (UA-ERR-001). The older documents
+// answer a read of a user without an account with 404 and the success
+// envelope's empty data instead (UA-GET-003), which is judged as such.
+func ErrorBody(op Op, a Answer) []Problem {
+	b, ok := readBody(a)
+	if !ok || a.Status < 400 {
+		return nil
+	}
+	if op == Get && a.Status == http.StatusNotFound {
+		raw, present := b.obj["data"]
+		return notFound.check(raw, present, b)
+	}
+	return errorText(b)
+}
+
+// MaxRetryAfter is the longest wait a refusal for rate may name: the limit
+// counts calls per second (UA-RATE-001), so a longer wait is no pause
+// but a ban.
+const MaxRetryAfter = 60
+
+// RetryAfter judges a refusal for rate's Retry-After: the seconds to
+// wait, a pause of at most MaxRetryAfter (UA-RATE-003).
+func RetryAfter(a Answer) []Problem {
+	ids := []string{"UA-RATE-003"}
+	v := a.Header.Get("Retry-After")
+	n, err := strconv.Atoi(v)
+	switch {
+	case v == "":
+		return []Problem{problem(ids, "a refusal for rate without Retry-After")}
+	case err != nil || n < 0:
+		return []Problem{problem(ids, "Retry-After %q is not a number of seconds", v)}
+	case n > MaxRetryAfter:
+		return []Problem{problem(ids, "Retry-After %d is no pause but a ban (more than %d seconds)", n, MaxRetryAfter)}
+	}
+	return nil
+}
+
+// errorText judges the text of an error body.
+func errorText(b body) []Problem {
+	var out []Problem
+	if b.text == "" {
+		out = append(out, problem(errorIDs, "the error has no text in error_description or desc"))
+	}
+	if d, e := b.str("desc"), b.str("error_description"); d != "" && e != "" && d != e {
+		out = append(out, problem(errorIDs, "desc %q differs from error_description %q", d, e))
+	}
 	return out
 }
 

@@ -3,21 +3,25 @@ package model
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/attrconform/attrconform/profile"
 )
 
-// The documented facts the rules stand on, in one place so that other
-// packages can name them instead of repeating them: the default limits,
-// the margins of an undeclared size metric, the error texts in each
-// style and the statuses the profile knobs choose between.
+// The documented facts the rules stand on, in one place so that the
+// suite's other packages (the specs, the harness, the judge) name them
+// instead of repeating them: the app's default quota, the margins of an
+// undeclared size metric, the envelope's tolerances, the error texts in
+// each style, how a client matches them, and the statuses the profile
+// knobs choose between. The other default limits are the target's
+// (target.DefaultUserBytes, ...), which every reading of a target file
+// shares.
 
-// The documented default limits (UA-LIMIT-001..003, UA-BATCH-005).
-const (
-	DefaultUserBytes    int64 = 2048
-	DefaultBodyBytes    int64 = 4096
-	DefaultAppBytes     int64 = 10 << 30 // 10 GiB
-	DefaultBatchTargets       = 100
-)
+// DefaultAppBytes is the documented default quota of an app
+// (UA-LIMIT-003): 10 GiB.
+const DefaultAppBytes int64 = 10 << 30
 
 // Margins of a size limit whose metric the target does not declare
 // (UA-LIMIT-005): for the default 2048-byte limit, 1500 bytes must pass
@@ -135,8 +139,8 @@ var (
 
 // Requirements are the requirements the model's rules decide for a
 // sequential client, sorted. (UA-CONC-* are decided only with
-// Config.Concurrent; UA-RATE-* are documented facts here, ErrRateLimit,
-// that no rule decides.)
+// Config.Concurrent; UA-RATE-* are documented facts here, ErrRateLimit and
+// RetryAfter, that no rule decides.)
 var Requirements = []string{
 	"UA-AUTH-001", "UA-AUTH-002", "UA-AUTH-003", "UA-AUTH-004", "UA-AUTH-005", "UA-AUTH-006", "UA-AUTH-007", "UA-AUTH-008", "UA-AUTH-009", "UA-AUTH-010",
 	"UA-BATCH-001", "UA-BATCH-002", "UA-BATCH-003", "UA-BATCH-004", "UA-BATCH-005", "UA-BATCH-006", "UA-BATCH-007", "UA-BATCH-008", "UA-BATCH-009", "UA-BATCH-010", "UA-BATCH-011",
@@ -149,6 +153,9 @@ var Requirements = []string{
 	"UA-NAME-001", "UA-NAME-002", "UA-NAME-003", "UA-NAME-004", "UA-NAME-005",
 	"UA-PUT-001", "UA-PUT-002", "UA-PUT-003", "UA-PUT-004", "UA-PUT-005", "UA-PUT-006", "UA-PUT-007", "UA-PUT-008", "UA-PUT-009", "UA-PUT-010", "UA-PUT-011", "UA-PUT-012", "UA-PUT-013",
 }
+
+// Styles are the styles, as the error_text_style knob names them.
+var Styles = []Style{Current, Legacy}
 
 // Text is the kind's text in a style with its argument filled in, "" when
 // the documents give none.
@@ -163,11 +170,59 @@ func (k ErrorKind) Text(s Style, arg any) string {
 	return fmt.Sprintf(t, arg)
 }
 
+// Stem is the kind's text in a style up to its argument: what tells the
+// text apart whatever the argument (a limit, an app key) is.
+func (k ErrorKind) Stem(s Style) string {
+	t, _, _ := strings.Cut(k.Text(s, nil), "%")
+	return t
+}
+
+// Says reports whether an answer's text says want, as clients match
+// texts: a case-insensitive substring, where a number ends where its
+// digits end ("size 1000" does not say "size 100").
+func Says(text, want string) bool {
+	text, want = strings.ToLower(text), strings.ToLower(want)
+	for i := 0; ; {
+		j := strings.Index(text[i:], want)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(want)
+		if want == "" || !digit(want[len(want)-1]) || end == len(text) || !digit(text[end]) {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+func digit(c byte) bool { return c >= '0' && c <= '9' }
+
 // StatusOf is the status an alternative of a status knob stands for
 // (batch_over_limit_status, body_limit_status, ...): the alternatives of
-// those knobs are status codes.
+// those knobs are status codes. It is 0 for an alternative that is not.
 func StatusOf(alt string) int {
-	var n int
-	fmt.Sscanf(alt, "%d", &n)
+	n, err := strconv.Atoi(alt)
+	if err != nil || n < 100 || n > 599 {
+		return 0
+	}
 	return n
+}
+
+// Statuses are the statuses knob k's alternatives stand for, sorted; nil
+// when k chooses between something other than statuses.
+func Statuses(k profile.Knob) []int {
+	d, ok := profile.Lookup(k)
+	if !ok {
+		return nil
+	}
+	var out []int
+	for alt := range d.Alternatives {
+		n := StatusOf(alt)
+		if n == 0 {
+			return nil
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -792,7 +792,7 @@ func (m *Model) read(w world, r Request) []Outcome {
 		ids = appendNew(ids, "UA-GET-003")
 		out = append(out, m.knob(w, profile.GetUnknownUser, func(w world, alt string) []Outcome {
 			if alt == "404" {
-				return []Outcome{{Status: http.StatusNotFound, Data: notFoundRule{ids: []string{"UA-GET-003"}}, IDs: ids, also: also, next: w}}
+				return []Outcome{{Status: http.StatusNotFound, Data: notFound, IDs: ids, also: also, next: w}}
 			}
 			rule := attrsRule{candidates: []map[string]string{{}}, ids: []string{"UA-GET-003"}, nullOK: true}
 			return []Outcome{{Status: http.StatusOK, Data: rule, IDs: ids, also: also, next: w}}

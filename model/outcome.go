@@ -78,20 +78,14 @@ func (o Outcome) match(a Answer, b body, isJSON bool) []Problem {
 // errorBody judges an error answer's envelope and text (UA-ERR-001,
 // UA-ERR-002 and the kind's own requirements).
 func (o Outcome) errorBody(b body) []Problem {
-	var out []Problem
+	out := errorText(b)
 	k := o.Error
-	if b.text == "" {
-		out = append(out, problem(errorIDs, "the error has no text in error_description or desc"))
-	}
-	if d, e := b.str("desc"), b.str("error_description"); d != "" && e != "" && d != e {
-		out = append(out, problem(errorIDs, "desc %q differs from error_description %q", d, e))
-	}
 	if k.TypeRequired && b.str("error") != k.Type {
 		out = append(out, problem(k.IDs, "error is %q, not %q", b.str("error"), k.Type))
 	}
 	if o.Style != "" {
 		want := k.Text(o.Style, o.Arg)
-		if !containsFold(b.text, want) {
+		if !Says(b.text, want) {
 			ids := k.TextIDs
 			if len(ids) == 0 {
 				ids = []string{"UA-ERR-002"}
@@ -101,26 +95,6 @@ func (o Outcome) errorBody(b body) []Problem {
 	}
 	return out
 }
-
-// containsFold reports whether s says sub, case-insensitively, as clients
-// match texts; a number ends where its digits end ("size 1000" does not
-// say "size 100").
-func containsFold(s, sub string) bool {
-	s, sub = strings.ToLower(s), strings.ToLower(sub)
-	for i := 0; ; {
-		j := strings.Index(s[i:], sub)
-		if j < 0 {
-			return false
-		}
-		end := i + j + len(sub)
-		if sub == "" || !digit(sub[len(sub)-1]) || end == len(s) || !digit(s[end]) {
-			return true
-		}
-		i += j + 1
-	}
-}
-
-func digit(c byte) bool { return c >= '0' && c <= '9' }
 
 // DataRule is what an answer's data must be.
 type DataRule interface {
@@ -392,6 +366,8 @@ func (r trueRule) check(raw json.RawMessage, present bool, _ body) []Problem {
 // carries the success envelope with empty data; an error envelope is
 // tolerated too (UA-GET-003).
 type notFoundRule struct{ ids []string }
+
+var notFound = notFoundRule{ids: []string{"UA-GET-003"}}
 
 func (notFoundRule) String() string { return "{} or an error envelope" }
 

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/attrconform/attrconform/target"
@@ -17,6 +18,13 @@ import (
 type Size struct{ Min, Max int64 }
 
 func (s Size) add(o Size) Size { return Size{s.Min + o.Min, s.Max + o.Max} }
+
+func (s Size) String() string {
+	if s.Exact() {
+		return fmt.Sprint(s.Min)
+	}
+	return fmt.Sprintf("%d to %d", s.Min, s.Max)
+}
 
 // Exact reports whether the size is one number.
 func (s Size) Exact() bool { return s.Min == s.Max }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/redact"
@@ -597,11 +598,11 @@ func (f *follower) add(j judged, v *judge.Verdict) {
 		note("the app's capacity", []model.Problem{*j.capacity})
 	}
 	violated := func(id string) bool {
-		return slices.ContainsFunc(v.Violations, func(x judge.Finding) bool { return x.Requirement == id })
+		return slices.ContainsFunc(v.Violations, func(x evidence.Finding) bool { return x.Requirement == id })
 	}
 	for id, texts := range problems {
 		if !violated(id) {
-			v.Violations = append(v.Violations, judge.Finding{Requirement: id, Problem: redact.Shorten(f.redact(strings.Join(texts, "; ")), maxFinding)})
+			v.Violations = append(v.Violations, evidence.Finding{Requirement: id, Problem: redact.Shorten(f.redact(strings.Join(texts, "; ")), maxFinding)})
 		}
 	}
 	sort.Slice(v.Violations, func(a, b int) bool { return v.Violations[a].Requirement < v.Violations[b].Requirement })

@@ -9,7 +9,7 @@ import (
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/catalog"
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/report"
@@ -34,7 +34,7 @@ func newLedger() *ledger {
 }
 
 // add counts one judged exchange; x is it as reports show it.
-func (l *ledger) add(seq int, v judge.Verdict, x framework.Exchange) {
+func (l *ledger) add(seq int, v judge.Verdict, x evidence.Exchange) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if v.Outside {
@@ -81,7 +81,7 @@ func (l *ledger) count(f func(*report.Traffic)) {
 	l.mu.Unlock()
 }
 
-func exchangeName(seq int, op string, x framework.Exchange) string {
+func exchangeName(seq int, op string, x evidence.Exchange) string {
 	name := fmt.Sprintf("exchange #%d: %s %s as %s", seq, x.Method, x.Path, x.Principal)
 	if op != "" {
 		name += " (" + op + ")"

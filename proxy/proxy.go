@@ -25,7 +25,7 @@ import (
 
 	attrconform "github.com/attrconform/attrconform"
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/redact"
@@ -307,17 +307,16 @@ func (p *Proxy) exchangeDone(seq int, start time.Time, out *http.Request, reqBod
 		p.print(fmt.Sprintf("UNJUDGED   %s -> %d: %s", what, resp.StatusCode, why))
 		return
 	}
-	v := p.judge.Judge(judge.Exchange{
-		Request: out, RequestBody: rb.data, RequestSize: rb.size, RequestCut: rb.over || !rb.ended,
-		Status: resp.StatusCode, Header: resp.Header, Body: plain, BodyTruncated: answer.over,
-	})
-	shown := framework.Exchange{
-		Method: out.Method, Path: p.Redact(p.clientPath(out)), Principal: principal.String(),
-		RequestBody: p.redactor.Excerpt(string(rb.data), framework.RequestExcerpt), Status: resp.StatusCode,
-		ContentType: p.redactor.Excerpt(resp.Header.Get("Content-Type"), framework.ResponseExcerpt), ResponseBody: p.redactor.Excerpt(string(plain), framework.ResponseExcerpt),
+	x := evidence.Exchange{
+		Method: out.Method, Path: p.clientPath(out), Principal: principal.String(), URL: out.URL.String(), RequestHeader: out.Header,
+		RequestBody: string(rb.data), RequestSize: rb.size, RequestCut: rb.over || !rb.ended,
+		Status: resp.StatusCode, Header: resp.Header, ResponseBody: string(plain), ResponseCut: answer.over,
+		Sent: start, Received: time.Now(),
 	}
+	v := p.judge.Judge(x)
+	shown := x.Shown(p.redactor)
 	if rb.whole() && answer.whole() {
-		p.follow.end(seq, out, rb.data, model.Answer{Status: resp.StatusCode, Header: resp.Header, Body: plain, Sent: start, Received: time.Now()}, &v)
+		p.follow.end(seq, out, rb.data, model.Answer{Status: x.Status, Header: x.Header, Body: plain, Sent: x.Sent, Received: x.Received}, &v)
 	}
 	p.ledger.add(seq, v, shown)
 	rec.Operation, rec.Violations = v.Operation, v.Violations

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/attrconform/attrconform/evidence"
 	"github.com/attrconform/attrconform/judge"
 	"github.com/attrconform/attrconform/report"
 )
@@ -47,8 +48,8 @@ type Record struct {
 	Header        http.Header `json:"responseHeader,omitempty"`
 	Body          Body        `json:"responseBody"`
 
-	Operation  string          `json:"operation,omitempty"`
-	Violations []judge.Finding `json:"violations,omitempty"`
+	Operation  string             `json:"operation,omitempty"`
+	Violations []evidence.Finding `json:"violations,omitempty"`
 	// Unanswered says why the target gave no answer (Status is 0).
 	Unanswered string `json:"unanswered,omitempty"`
 	// Unread: the client stopped reading the answer; Body is partial.

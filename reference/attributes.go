@@ -68,7 +68,7 @@ func (s *Server) setAttributes(c *call, username string) result {
 		return fail(perr)
 	}
 	if s.cfg.BodyMetric == BodyJSON {
-		if n, err := MetricJSON.measure(pairs); err != nil || n > s.cfg.Limits.BodyBytes {
+		if n, err := MetricJSON.Measure(pairs); err != nil || n > s.cfg.Limits.BodyBytes {
 			return fail(s.errBodyTooLarge())
 		}
 	}
@@ -94,7 +94,7 @@ func (s *Server) setAttributes(c *call, username string) result {
 		}
 		merged[k] = v
 	}
-	size, err := s.cfg.SizeMetric.measure(merged)
+	size, err := s.cfg.SizeMetric.Measure(merged)
 	if err != nil {
 		return fail(s.storeFailed(err))
 	}

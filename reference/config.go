@@ -95,7 +95,7 @@ func (c *Config) fill() error {
 	if c.SizeMetric == "" {
 		c.SizeMetric = MetricJSON
 	}
-	if _, err := c.SizeMetric.measure(nil); err != nil {
+	if _, err := c.SizeMetric.Measure(nil); err != nil {
 		return err
 	}
 	if c.BodyMetric == "" {

@@ -150,7 +150,7 @@ func (b *fuzzBed) checkInvariants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			size, _ := b.s.cfg.SizeMetric.measure(e.Attrs)
+			size, _ := b.s.cfg.SizeMetric.Measure(e.Attrs)
 			if size != e.Size || size > b.s.cfg.Limits.UserBytes {
 				t.Fatalf("%s/%s holds %d bytes recorded as %d (limit %d)", key, u, size, e.Size, b.s.cfg.Limits.UserBytes)
 			}

@@ -154,7 +154,7 @@ func runWriters(t *testing.T, base string, s *Server, st store.Store) {
 		if int(e.Version) != len(acked[user]) {
 			t.Errorf("%s: version %d after %d acknowledged writes", user, e.Version, len(acked[user]))
 		}
-		size, _ := s.cfg.SizeMetric.measure(stored)
+		size, _ := s.cfg.SizeMetric.Measure(stored)
 		if size != e.Size {
 			t.Errorf("%s: %d bytes stored, %d recorded", user, size, e.Size)
 		}

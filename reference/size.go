@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/attrconform/attrconform/target"
 )
 
 // Metric names how a user's attributes are measured against the per-user
@@ -13,15 +15,18 @@ import (
 // keeps one rule for both.
 type Metric string
 
+// The metrics, named as a target file names them.
 const (
 	// MetricJSON is the byte length of the compact UTF-8 JSON object of the
 	// map ({"k":"v",...}, no HTML escaping); 0 for an empty map.
-	MetricJSON Metric = "json"
+	MetricJSON Metric = target.MetricJSON
 	// MetricPairs is the sum of the byte lengths of keys and values.
-	MetricPairs Metric = "pairs"
+	MetricPairs Metric = target.MetricPairs
 )
 
-func (m Metric) measure(attrs map[string]string) (int64, error) {
+// Measure is the size of attrs under m: the reference's own reading,
+// which its variants (the mutants) share.
+func (m Metric) Measure(attrs map[string]string) (int64, error) {
 	switch m {
 	case MetricJSON:
 		if len(attrs) == 0 {
@@ -53,10 +58,10 @@ type BodyMetric string
 
 const (
 	// BodyRaw counts the bytes of the body as sent.
-	BodyRaw BodyMetric = "raw"
+	BodyRaw BodyMetric = target.BodyRaw
 	// BodyJSON counts the compact JSON object of the request's pairs:
 	// a=1&b=2 is measured as {"a":"1","b":"2"}, 17 bytes.
-	BodyJSON BodyMetric = "json"
+	BodyJSON BodyMetric = target.BodyJSON
 )
 
 func (m BodyMetric) check() error {

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/attrconform/attrconform/contract"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // hostile is what a misbehaving target might answer; no report may run it.
@@ -13,7 +13,7 @@ const hostile = `<script>alert("x")</script> | ` + "```" + ` end`
 // sample is a run with one requirement of each verdict, a failure with
 // its exchange, and coverage with a documented code never answered.
 func sample() Summary {
-	failing := &framework.Exchange{
+	failing := &evidence.Exchange{
 		Method: "POST", Path: "/acme/chat/metadata/user/get", Principal: "admin of chat",
 		RequestBody: `{"targets":["a|b"]}`, Status: 200, ContentType: "application/json", ResponseBody: hostile,
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // The HTML matrix is one self-contained page: the stylesheet is inlined,
@@ -21,8 +21,8 @@ var matrixCSS string
 var matrixHTML string
 
 var htmlTemplate = template.Must(template.New("matrix").Funcs(template.FuncMap{
-	"request":   func(x *framework.Exchange) string { return requestText(x) },
-	"response":  func(x *framework.Exchange) string { return responseText(x) },
+	"request":   func(x *evidence.Exchange) string { return requestText(x) },
+	"response":  func(x *evidence.Exchange) string { return responseText(x) },
 	"classname": func(s string) string { return strings.ReplaceAll(s, " ", "-") },
 	"rich":      richText,
 }).Parse(matrixHTML))

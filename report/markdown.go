@@ -50,7 +50,7 @@ func (s Summary) WriteMarkdown(w io.Writer) error {
 			text += "<br>" + mdCell(r.Text)
 		}
 		if r.Note != "" {
-			text += "<br>*" + string(r.Verdict) + ":* " + mdCell(firstLines(r.Note, 4))
+			text += "<br>*" + string(r.Verdict) + ":* " + mdCell(FirstLines(r.Note, 4))
 		}
 		if len(r.Observed) > 0 {
 			text += "<br>*Observed:* " + mdCell(strings.Join(r.Observed, "; "))

@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/attrconform/attrconform/catalog"
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // Verdict is the outcome of a spec or a requirement.
@@ -32,8 +30,8 @@ const (
 	Untestable Verdict = "NOT TESTABLE"
 )
 
-// notSelected is the reason of specs the label filter left out.
-const notSelected = "not selected by the label filter"
+// NotSelected is the reason of specs the label filter left out.
+const NotSelected = "not selected by the label filter"
 
 // NotRun starts the reason of specs an interrupted run did not reach.
 const NotRun = "not run (interrupted): "
@@ -51,7 +49,7 @@ type Spec struct {
 	Artifacts []string      `json:"artifacts,omitempty"`
 	Duration  time.Duration `json:"durationNanoseconds"`
 	// Exchange is the last exchange of a failed spec, redacted.
-	Exchange *framework.Exchange `json:"exchange,omitempty"`
+	Exchange *evidence.Exchange `json:"exchange,omitempty"`
 }
 
 // Requirement is one catalogue entry with the verdict of its specs.
@@ -82,9 +80,9 @@ type Requirement struct {
 
 // Failure is one failed spec of a requirement.
 type Failure struct {
-	Spec     string              `json:"spec"`
-	Reason   string              `json:"reason,omitempty"`
-	Exchange *framework.Exchange `json:"exchange,omitempty"`
+	Spec     string             `json:"spec"`
+	Reason   string             `json:"reason,omitempty"`
+	Exchange *evidence.Exchange `json:"exchange,omitempty"`
 }
 
 // RequirementsKind is the kind of requirements.json (see APIVersion).
@@ -135,61 +133,10 @@ type Summary struct {
 	Traffic *Traffic `json:"traffic,omitempty"`
 }
 
-// Build classifies every spec of r and aggregates verdicts per requirement
-// of cat. redact removes secrets from every message kept.
-func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Summary {
-	s := Summary{Start: r.StartTime, Duration: r.RunTime, Interrupted: redact(interruption(r))}
-	selected, err := types.ParseLabelFilter(r.SuiteConfig.LabelFilter)
-	if err != nil {
-		selected = func([]string) bool { return false }
-	}
-	for _, sr := range r.SpecReports {
-		if sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) {
-			if sr.State.Is(types.SpecStateFailureStates) {
-				msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 6), framework.HarnessErrorPrefix)
-				if sr.LeafNodeType.Is(afterSpecs) {
-					s.CleanupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, msg))
-				} else {
-					s.SetupFailure += redact(fmt.Sprintf("%s: %s\n", sr.LeafNodeType, msg))
-				}
-			}
-			continue
-		}
-		if sr.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		sp := Spec{Name: sr.FullText(), Verdict: specVerdict(sr), Duration: sr.RunTime}
-		for _, l := range sr.Labels() {
-			if catalog.IDPattern.MatchString(l) {
-				sp.IDs = append(sp.IDs, l)
-			}
-		}
-		switch {
-		case sp.Verdict == Disabled && sr.Failure.Message == "" && s.Interrupted != "" && selected(sr.Labels()):
-			sp.Verdict, sp.Reason = Skip, NotRun+s.Interrupted
-		case sp.Verdict == Disabled && sr.Failure.Message == "":
-			sp.Reason = notSelected
-		case sp.Verdict != Pass:
-			msg := strings.TrimPrefix(firstLines(sr.Failure.Message, 8), framework.HarnessErrorPrefix)
-			sp.Reason = redact(strings.TrimPrefix(msg, framework.DisabledPrefix))
-		}
-		for _, e := range sr.ReportEntries {
-			if e.Name == framework.ReportEntryExchange {
-				if x, ok := exchangeOf(e, redact); ok {
-					sp.Exchange = x
-					continue
-				}
-			}
-			v := redact(e.StringRepresentation())
-			switch e.Name {
-			case framework.ReportEntryAlternative:
-				sp.Alternatives = appendNew(sp.Alternatives, v)
-			case framework.ReportEntryArtifact:
-				sp.Artifacts = appendNew(sp.Artifacts, v)
-			default:
-				sp.Notes = appendNew(sp.Notes, e.Name+": "+v)
-			}
-		}
+// Aggregate counts s's specs by verdict and gives every requirement of
+// cat the verdict of its specs.
+func (s *Summary) Aggregate(cat *catalog.Catalog) {
+	for _, sp := range s.Specs {
 		switch sp.Verdict {
 		case Pass:
 			s.Passed++
@@ -202,50 +149,9 @@ func Build(r types.Report, cat *catalog.Catalog, redact func(string) string) Sum
 		case Disabled:
 			s.Disabled++
 		}
-		s.Specs = append(s.Specs, sp)
 	}
 	for _, req := range cat.Requirements {
 		s.Requirements = append(s.Requirements, aggregate(req, s.Specs))
-	}
-	return s
-}
-
-// afterSpecs are the suite-level nodes that run after the specs.
-const afterSpecs = types.NodeTypeAfterSuite | types.NodeTypeSynchronizedAfterSuite | types.NodeTypeReportAfterSuite | types.NodeTypeCleanupAfterSuite
-
-// interruption is why the run ended before all its specs ran, or "": the
-// message of the spec that aborted the suite, else Ginkgo's reason.
-func interruption(r types.Report) string {
-	for _, sr := range r.SpecReports {
-		if sr.State == types.SpecStateAborted {
-			return strings.TrimPrefix(firstLines(sr.Failure.Message, 1), framework.HarnessErrorPrefix)
-		}
-	}
-	for _, reason := range r.SpecialSuiteFailureReasons {
-		switch {
-		case reason == "Suite Timeout Elapsed":
-			return "the run's deadline (--timeout) passed"
-		case strings.HasPrefix(reason, "Interrupted"):
-			return "interrupted (Ctrl-C or SIGTERM)"
-		}
-	}
-	return ""
-}
-
-func specVerdict(sr types.SpecReport) Verdict {
-	switch {
-	case sr.State == types.SpecStatePassed:
-		return Pass
-	case sr.State.Is(types.SpecStateFailureStates):
-		// A timeout or an interrupt is the harness's limit, not the target's fault.
-		if strings.HasPrefix(sr.Failure.Message, framework.HarnessErrorPrefix) || sr.State.Is(types.SpecStateInterrupted|types.SpecStateAborted|types.SpecStateTimedout) {
-			return Error
-		}
-		return Fail
-	case sr.State == types.SpecStateSkipped && (sr.Failure.Message == "" || strings.HasPrefix(sr.Failure.Message, framework.DisabledPrefix)):
-		return Disabled
-	default:
-		return Skip
 	}
 }
 
@@ -298,29 +204,6 @@ func aggregate(req catalog.Requirement, specs []Spec) Requirement {
 		}
 	}
 	return out
-}
-
-// exchangeOf reads the exchange a failed spec recorded: the value itself
-// in this process, its JSON when the report was decoded. Every field is
-// redacted again, so that a report never depends on the recorder alone.
-func exchangeOf(e types.ReportEntry, redact func(string) string) (*framework.Exchange, bool) {
-	var x framework.Exchange
-	switch v := e.Value.GetRawValue().(type) {
-	case framework.Exchange:
-		x = v
-	case *framework.Exchange:
-		if v == nil {
-			return nil, false
-		}
-		x = *v
-	default:
-		if e.Value.AsJSON == "" || json.Unmarshal([]byte(e.Value.AsJSON), &x) != nil {
-			return nil, false
-		}
-	}
-	x.Method, x.Path, x.Principal = redact(x.Method), redact(x.Path), redact(x.Principal)
-	x.RequestBody, x.ContentType, x.ResponseBody = redact(x.RequestBody), redact(x.ContentType), redact(x.ResponseBody)
-	return &x, true
 }
 
 // ExitCode is 0 when every selected spec passed, 1 when a spec failed, 2
@@ -379,7 +262,9 @@ func (s Summary) WriteJSON(path string) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
-func firstLines(s string, n int) string {
+// FirstLines is s cut to its first n lines, "…" marking the cut: how a
+// report quotes a message.
+func FirstLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > n {
 		lines = append(lines[:n], "…")

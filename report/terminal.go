@@ -44,7 +44,7 @@ func (s Summary) WriteTerminal(w io.Writer) {
 				}
 				fmt.Fprintf(w, "    %-5s %-13s %-7s %s%s\n", r.Verdict, r.ID, r.Level, r.Title, mark)
 				if r.Reason != "" {
-					fmt.Fprintln(w, indent(firstLines(r.Reason, reasonLines), "          "))
+					fmt.Fprintln(w, indent(FirstLines(r.Reason, reasonLines), "          "))
 				}
 			}
 		}
@@ -66,7 +66,7 @@ func (s Summary) WriteTerminal(w io.Writer) {
 		fmt.Fprintln(w, "Skipped requirements")
 		for _, r := range skipped {
 			fmt.Fprintf(w, "    %-5s %-13s %-7s %s\n", r.Verdict, r.ID, r.Level, r.Title)
-			fmt.Fprintln(w, indent(firstLines(r.Reason, 1), "          "))
+			fmt.Fprintln(w, indent(FirstLines(r.Reason, 1), "          "))
 		}
 	case len(skipped) > listedSkips:
 		var ids []string

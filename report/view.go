@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
 )
 
 // The requirement matrix is the run as people read it: a header saying
@@ -250,7 +250,7 @@ func formatDuration(d time.Duration) string {
 }
 
 // requestText is a request as the reports show it.
-func requestText(x *framework.Exchange) string {
+func requestText(x *evidence.Exchange) string {
 	s := fmt.Sprintf("%s %s  (as %s)", x.Method, x.Path, x.Principal)
 	if x.RequestBody != "" {
 		s += "\n\n" + x.RequestBody
@@ -259,7 +259,7 @@ func requestText(x *framework.Exchange) string {
 }
 
 // responseText is a response as the reports show it.
-func responseText(x *framework.Exchange) string {
+func responseText(x *evidence.Exchange) string {
 	s := fmt.Sprintf("HTTP %d", x.Status)
 	if x.ContentType != "" {
 		s += "  " + x.ContentType

@@ -9,11 +9,12 @@ import (
 
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/report"
+	"github.com/attrconform/attrconform/report/suiterun"
 	"github.com/attrconform/attrconform/target"
 )
 
 // publish stamps the run's junit.xml with what the run judged with and
-// writes conformance-report.yaml from it (report.WriteConformance).
+// writes conformance-report.yaml from it (suiterun.WriteConformance).
 func publish(dir string, tgt *target.Target, labelFilter string, s report.Summary) error {
 	p, err := profile.Named(tgt.Profile)
 	if err != nil {
@@ -23,10 +24,10 @@ func publish(dir string, tgt *target.Target, labelFilter string, s report.Summar
 		SuiteVersion: s.SuiteVersion, ContractSHA256: s.ContractSHA256, CatalogSHA256: report.CatalogHash(),
 		Profile: p.Name, Knobs: tgt.Knobs, LabelFilter: labelFilter, Implementation: tgt.Implementation, Date: s.Start,
 	}
-	if err := report.StampJUnit(filepath.Join(dir, report.JUnitFile), run, secrets.Redact); err != nil {
+	if err := suiterun.StampJUnit(filepath.Join(dir, report.JUnitFile), run, secrets.Redact); err != nil {
 		return err
 	}
-	return report.WriteConformance(dir)
+	return suiterun.WriteConformance(dir)
 }
 
 // verifyReport is `runner verify-report DIR`: it computes the
@@ -51,7 +52,7 @@ func verifyReport(args []string, w io.Writer) int {
 		return usageError("verify-report: want one report directory (got %d arguments)", fs.NArg())
 	}
 	dir := fs.Arg(0)
-	c, diffs, err := report.VerifyConformance(dir)
+	c, diffs, err := suiterun.VerifyConformance(dir)
 	if err != nil {
 		return usageError("verify-report: cannot verify: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/attrconform/attrconform/framework"
 	"github.com/attrconform/attrconform/reference"
 	"github.com/attrconform/attrconform/report"
+	"github.com/attrconform/attrconform/report/suiterun"
 	"github.com/attrconform/attrconform/target"
 
 	_ "github.com/attrconform/attrconform/suites"
@@ -315,18 +316,23 @@ func runSpecs(env *framework.Env, o options, console io.Writer, color bool, time
 	reporterConfig.NoColor = !color
 	formatter.ColorableStdOut, formatter.ColorableStdErr = console, stderr
 	var captured types.Report
-	progress := report.NewProgress(console, o.verbose)
+	progress := suiterun.NewProgress(console, o.verbose)
 	ginkgo.ReportBeforeSuite(func(r ginkgo.Report) { progress.Start(r.PreRunStats.SpecsThatWillRun) })
 	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) { progress.SpecDone(sr) })
 	ginkgo.ReportAfterSuite("requirement verdicts", func(r ginkgo.Report) { captured = r })
 	gomega.RegisterFailHandler(framework.FailHandler)
 	ginkgo.RunSpecs(&suiteT{}, "user-attributes conformance", suiteConfig, reporterConfig)
+	// What the judge's rules found on the run's exchanges joins the
+	// verdicts, each a FAIL of its own requirement, in every report.
+	found := suiterun.FindingSpecs(env.Findings())
+	captured.SpecReports = append(captured.SpecReports, found...)
+	progress.Added(found)
 	if o.reportDir != "" {
-		if err := report.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
+		if err := suiterun.WriteGinkgoReports(captured, o.reportDir, func(s string) string { return secrets.Excerpt(s, maxReportString) }); err != nil {
 			return report.Summary{}, err
 		}
 	}
-	summary := report.Build(captured, cat, secrets.Redact)
+	summary := suiterun.Build(captured, cat, secrets.Redact)
 	summary.Profile = env.Profile.Name
 	summary.SuiteVersion = report.SuiteVersion()
 	summary.ContractSHA256 = report.ContractHash(attrconform.Contract)

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
 )
 
@@ -67,9 +68,8 @@ var _ = Describe("Reading several users (POST /{org}/{app}/metadata/user/get)", 
 		limit := env().Target.BatchLimit()
 		targets := append([]string{a}, unknowns(limit)...)
 		r := env().Admin().OffContract("one target over the cap").Batch(targets, []string{"nickname"})
-		Expect(r).To(framework.HaveStatus(http.StatusBadRequest, http.StatusForbidden))
-		env().Saw(profile.BatchOverLimitStatus, statusText(r), r)
-		Expect(r.Text()).To(ContainSubstring(fmt.Sprintf("exceed allowed batch size %d", limit)), "%s", r)
+		sawStatus(profile.BatchOverLimitStatus, r)
+		expectText(r, model.ErrBatchSize, limit)
 	})
 
 	It("answers 200 for unknown targets and targets without the properties, leaving them out or empty", framework.Req("UA-BATCH-007"), func() {

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/model"
 )
 
 // racingWrites are the writes of one round to one user: writer i sets its
@@ -131,7 +132,7 @@ var _ = Describe("Concurrent updates of one user", Label("race", framework.Label
 			}
 			if i := slices.IndexFunc(round.Outcomes, func(o framework.Outcome) bool { return o.Status == http.StatusConflict }); i >= 0 {
 				framework.Note("race", race.String())
-				expectText(round.Outcomes[i].Response, "Failed to update userMetadata. Concurrent updates not allowed", "update userMetadata failed, concurrent updates not allowed")
+				expectText(round.Outcomes[i].Response, model.ErrConflict, nil)
 				return
 			}
 		}

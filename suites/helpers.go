@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
 )
 
@@ -19,23 +20,23 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func statusText(r *framework.Response) string { return fmt.Sprint(r.Status) }
 
 // expectText checks the human error text against the style the profile
-// allows: the current documents' text or the seed pages' one (D-10..D-12).
-// The comparison is a case-insensitive substring, as clients match it.
-// Where both wordings match (some texts are the same in both), the style
-// the profile accepts is the one recorded.
-func expectText(r *framework.Response, current, legacy string) {
+// allows: the documented error's text in the current documents or in the
+// seed pages (D-10..D-12), arg filled in (a limit, an app key), matched as
+// clients match it (model.Says). Where both wordings match (some texts
+// are the same in both), the style the profile accepts is the one
+// recorded.
+func expectText(r *framework.Response, kind model.ErrorKind, arg any) {
 	GinkgoHelper()
 	text := r.Text()
 	Expect(text).NotTo(BeEmpty(), "an error names its reason in error_description or desc: %s", r)
 	var matched []string
-	if containsFold(text, current) {
-		matched = append(matched, "current")
-	}
-	if containsFold(text, legacy) {
-		matched = append(matched, "legacy")
+	for _, style := range model.Styles {
+		if model.Says(text, kind.Text(style, arg)) {
+			matched = append(matched, string(style))
+		}
 	}
 	if len(matched) == 0 {
-		framework.Failf("error text %q is neither the current %q nor the legacy %q\n  exchange: %s", text, current, legacy, r)
+		framework.Failf("error text %q is neither the current %q nor the legacy %q\n  exchange: %s", text, kind.Text(model.Current, arg), kind.Text(model.Legacy, arg), r)
 	}
 	style := matched[0]
 	for _, m := range matched {
@@ -47,8 +48,27 @@ func expectText(r *framework.Response, current, legacy string) {
 	env().Saw(profile.ErrorTextStyle, style, r)
 }
 
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+// sawStatus checks that r's status is one of those knob k chooses between
+// and records the one the target showed, failing the spec when the
+// profile pins another.
+func sawStatus(k profile.Knob, r *framework.Response) {
+	GinkgoHelper()
+	Expect(r).To(framework.HaveStatus(model.Statuses(k)...))
+	env().Saw(k, statusText(r), r)
+}
+
+// expectEnvelope checks r against the documents' rules of the envelope
+// (model.Envelope, and model.ErrorBody for an error answer to op), as they
+// bear on the requirements ids.
+func expectEnvelope(r *framework.Response, op model.Op, ids ...string) {
+	GinkgoHelper()
+	a := r.Answer()
+	problems := append(model.Envelope(a), model.ErrorBody(op, a)...)
+	for _, p := range problems {
+		if slices.ContainsFunc(p.IDs, func(id string) bool { return slices.Contains(ids, id) }) {
+			framework.Failf("%s\n  exchange: %s", p, r)
+		}
+	}
 }
 
 // operation is one of the five operations with a typical request for a

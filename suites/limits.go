@@ -10,16 +10,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/model"
 	"github.com/attrconform/attrconform/profile"
 	"github.com/attrconform/attrconform/target"
-)
-
-// Margins used when the target declares no size metric: any reasonable
-// measure accepts 1500 bytes of key and value data and refuses 2100
-// (UA-LIMIT-005), for the default 2048-byte limit.
-const (
-	marginBelow = 1500
-	marginAbove = 2100
 )
 
 var _ = Describe("Size limits", Label("limits"), Serial, func() {
@@ -34,17 +27,18 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 	expectUserTooLarge := func(r *framework.Response, before map[string]string) {
 		GinkgoHelper()
 		Expect(r).To(framework.HaveStatus(http.StatusForbidden))
-		expectText(r, fmt.Sprintf("exceeds the user defined limit, %dBytes", env().Target.UserLimit()), "user metadata length exceed the limit")
+		expectText(r, model.ErrUserTooLarge, env().Target.UserLimit())
 		Expect(env().Admin().Get(user).Attrs()).To(Equal(before), "a refused PUT stores nothing")
 	}
 
 	It("accepts a user total exactly at the limit with 200 and refuses one byte more with 403", framework.Req("UA-LIMIT-001", "UA-LIMIT-006"), func() {
 		m, limit := env().Metric(), env().Target.UserLimit()
 		if m == "" {
-			framework.Note("mode", fmt.Sprintf("margin: no size_metric declared, so %d bytes of data must pass and %d must fail", marginBelow, marginAbove))
-			Expect(env().Admin().Put(user, framework.Form("k", framework.Value(marginBelow-1)))).To(framework.HaveStatus(http.StatusOK))
+			below, above := int(model.MarginBelow(limit)), int(model.MarginAbove(limit))
+			framework.Note("mode", fmt.Sprintf("margin: no size_metric declared, so %d bytes of data must pass and %d must fail", below, above))
+			Expect(env().Admin().Put(user, framework.Form("k", framework.Value(below-1)))).To(framework.HaveStatus(http.StatusOK))
 			env().Clear(user)
-			expectUserTooLarge(env().Admin().Put(user, framework.Form("k", framework.Value(marginAbove-1))), map[string]string{})
+			expectUserTooLarge(env().Admin().Put(user, framework.Form("k", framework.Value(above-1))), map[string]string{})
 			return
 		}
 		framework.Note("mode", "exact edge under size_metric "+m)
@@ -58,11 +52,12 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 	It("counts the user's total across several PUTs: reaching the limit gets 200, one byte more 403", framework.Req("UA-LIMIT-001", "UA-LIMIT-006"), func() {
 		m, limit := env().Metric(), env().Target.UserLimit()
 		if m == "" {
+			below, above := int(model.MarginBelow(limit)), int(model.MarginAbove(limit))
 			framework.Note("mode", "margin: no size_metric declared")
-			Expect(env().Admin().Put(user, framework.Form("a", framework.Value(marginBelow/2)))).To(framework.HaveStatus(http.StatusOK))
-			Expect(env().Admin().Put(user, framework.Form("b", framework.Value(marginBelow/2)))).To(framework.HaveStatus(http.StatusOK))
+			Expect(env().Admin().Put(user, framework.Form("a", framework.Value(below/2)))).To(framework.HaveStatus(http.StatusOK))
+			Expect(env().Admin().Put(user, framework.Form("b", framework.Value(below/2)))).To(framework.HaveStatus(http.StatusOK))
 			before := env().Admin().Get(user).Attrs()
-			expectUserTooLarge(env().Admin().Put(user, framework.Form("c", framework.Value(marginAbove-marginBelow+10))), before)
+			expectUserTooLarge(env().Admin().Put(user, framework.Form("c", framework.Value(above-below+10))), before)
 			return
 		}
 		framework.Note("mode", "exact edge under size_metric "+m)
@@ -133,7 +128,7 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 			case why != "":
 				Skip(why)
 			case body == "":
-				framework.Note("mode", "margin: no body_metric declared, so the body is 4096 bytes as sent")
+				framework.Note("mode", fmt.Sprintf("margin: no body_metric declared, so the body is %d bytes as sent", limit))
 				body = escaped(limit)
 			default:
 				framework.Note("mode", "exact edge: body_metric "+env().Target.BodyMetric)
@@ -161,8 +156,7 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 				framework.Note("mode", "exact edge: body_metric "+env().Target.BodyMetric)
 			}
 			r := env().Admin().Put(user, body)
-			Expect(r).To(framework.HaveStatus(http.StatusForbidden, http.StatusRequestEntityTooLarge))
-			env().Saw(profile.BodyLimitStatus, statusText(r), r)
+			sawStatus(profile.BodyLimitStatus, r)
 			Expect(env().Admin().Get(user).Attrs()).To(BeEmpty())
 		})
 	})
@@ -180,7 +174,7 @@ var _ = Describe("Size limits", Label("limits"), Serial, func() {
 		Expect(admin.Put(u1, framework.Form("k", framework.Value(int(half))))).To(framework.HaveStatus(http.StatusOK))
 		r := admin.Put(u2, framework.Form("k", framework.Value(int(half))))
 		Expect(r).To(framework.HaveStatus(http.StatusForbidden))
-		expectText(r, "total size of user metadata for this app exceeds", "user metadata length exceed the limit")
+		expectText(r, model.ErrAppTooLarge, app.AppBytes)
 		Expect(admin.Get(u2).Attrs()).To(BeEmpty())
 		Expect(admin.Put(u2, framework.Form("k", "small"))).To(framework.HaveStatus(http.StatusOK), "a write that fits the quota still succeeds")
 	})

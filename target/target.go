@@ -20,11 +20,15 @@ import (
 	"github.com/attrconform/attrconform/profile"
 )
 
-// Size metrics a target may declare (see the reference package for their
-// definitions). An empty metric means undeclared: size specs then test
-// with a margin on each side instead of the exact edge.
+// Size metrics a target may declare (the suite measures by them with
+// model.UserSize; the reference has its own reading). An empty metric
+// means undeclared: size specs then test with a margin on each side
+// instead of the exact edge.
 const (
-	MetricJSON  = "json"
+	// MetricJSON is the byte length of the compact UTF-8 JSON object of a
+	// user's attributes.
+	MetricJSON = "json"
+	// MetricPairs is the sum of the byte lengths of keys and values.
 	MetricPairs = "pairs"
 	// BodyRaw means the request body limit counts the raw bytes sent.
 	BodyRaw = "raw"
@@ -388,15 +392,25 @@ func (t *Target) ResolveProfile() (profile.Profile, error) {
 // Budget is the client's request rate per app and operation, with its default.
 func (t *Target) Budget() float64 {
 	if t.RequestBudget == 0 {
-		return 100
+		return DefaultRatePerSecond
 	}
 	return t.RequestBudget
 }
 
+// The documented default limits: of a user's attributes (UA-LIMIT-001),
+// of a PUT's body (UA-LIMIT-002), of a batch's targets (UA-BATCH-005), of
+// an app's calls of one operation per second (UA-RATE-001).
+const (
+	DefaultUserBytes     int64 = 2048
+	DefaultBodyBytes     int64 = 4096
+	DefaultBatchTargets        = 100
+	DefaultRatePerSecond       = 100
+)
+
 // UserLimit, BodyLimit and BatchLimit are the limits with their defaults.
-func (t *Target) UserLimit() int64 { return or(t.Limits.UserBytes, 2048) }
-func (t *Target) BodyLimit() int64 { return or(t.Limits.BodyBytes, 4096) }
-func (t *Target) BatchLimit() int  { return int(or(int64(t.Limits.BatchTargets), 100)) }
+func (t *Target) UserLimit() int64 { return or(t.Limits.UserBytes, DefaultUserBytes) }
+func (t *Target) BodyLimit() int64 { return or(t.Limits.BodyBytes, DefaultBodyBytes) }
+func (t *Target) BatchLimit() int  { return int(or(int64(t.Limits.BatchTargets), DefaultBatchTargets)) }
 
 func or(v, def int64) int64 {
 	if v == 0 {

@@ -204,13 +204,10 @@ func unescape(s string) string {
 	return s
 }
 
-// jsonSize is the reference's default size metric (reference.MetricJSON):
-// the bytes of compactJSON; 0 for no attributes.
+// jsonSize is the size the reference stores under its default metric.
 func jsonSize(attrs map[string]string) int64 {
-	if len(attrs) == 0 {
-		return 0
-	}
-	return int64(len(compactJSON(attrs)))
+	n, _ := reference.MetricJSON.Measure(attrs) // it measures any map of strings
+	return n
 }
 
 // compactJSON is the compact JSON of the map without HTML escaping.

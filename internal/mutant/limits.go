@@ -32,8 +32,8 @@ func init() {
 	register(Mutant{Name: "user-limit-per-request", Breaks: []string{"UA-LIMIT-001"}, Also: []string{"UA-LIMIT-006"},
 		Doc:   "the 2048-byte limit is checked against the pairs of each PUT, not the user's merged total: several PUTs together exceed it (the limit specs also check, for UA-LIMIT-006, that a refused PUT stored nothing)",
 		Apply: userLimitInFront(func(_ map[string]string, pairs map[string]string) int64 { return jsonSize(pairs) })})
-	register(Mutant{Name: "chars-not-bytes", Breaks: []string{"UA-LIMIT-005"}, Also: []string{"UA-LIMIT-006"},
-		Doc: "the per-user limit counts characters, not UTF-8 bytes: 700 three-byte characters (2100 bytes) fit under 2048 (the bytes spec also checks, for UA-LIMIT-006, that a refused PUT stored nothing)",
+	register(Mutant{Name: "chars-not-bytes", Breaks: []string{"UA-LIMIT-005"}, Also: []string{"UA-LIMIT-006", "UA-LIMIT-001"},
+		Doc: "the per-user limit counts characters, not UTF-8 bytes: 700 three-byte characters (2100 bytes) fit under 2048 (the bytes spec also checks, for UA-LIMIT-006, that a refused PUT stored nothing; the single-exchange rules see a PUT of more than 2048 bytes answered 200, for UA-LIMIT-001)",
 		Apply: userLimitInFront(func(cur, pairs map[string]string) int64 {
 			merged := maps.Clone(cur)
 			if merged == nil {

@@ -28,8 +28,8 @@ func init() {
 				}
 			})
 		}})
-	register(Mutant{Name: "get-content-type-refused", Breaks: []string{"UA-GET-005"},
-		Doc: "a GET that carries a Content-Type header answers 415 (the server checks the media type of a body a GET does not have)",
+	register(Mutant{Name: "get-content-type-refused", Breaks: []string{"UA-GET-005"}, Also: []string{"UA-ERR-002"},
+		Doc: "a GET that carries a Content-Type header answers 415 (the server checks the media type of a body a GET does not have; 415 is a status the documents do not give the read: the single-exchange rules see it, for UA-ERR-002)",
 		Apply: handlerOnly(refuseWhen(func(r *http.Request) bool {
 			return routeOf(r).user(r, http.MethodGet) && r.Header.Get("Content-Type") != ""
 		}))})

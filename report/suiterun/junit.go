@@ -1,4 +1,4 @@
-package report
+package suiterun
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/attrconform/attrconform/target"
+	"github.com/attrconform/attrconform/report"
 )
 
 // A suite run's junit.xml is Ginkgo's, one test case per spec with its
@@ -25,31 +25,16 @@ import (
 // the report can be recomputed from the JUnit file alone (and the
 // catalogue the runner embeds), and an edited report told apart.
 
-// Run is what a suite run judged with, beside its verdicts.
-type Run struct {
-	SuiteVersion   string
-	ContractSHA256 string
-	// CatalogSHA256 names the catalogue that grouped the verdicts; a
-	// runner with another cannot recompute the report.
-	CatalogSHA256 string
-	// Profile is the profile's name, Knobs the target's overrides of it.
-	Profile        string
-	Knobs          map[string]string
-	LabelFilter    string
-	Implementation target.Implementation
-	Date           time.Time
-}
-
 // runProperty prefixes the JUnit properties of a Run, as Kubernetes
 // prefixes the keys of annotations it owns.
-const runProperty = Group + "/"
+const runProperty = report.Group + "/"
 
-func (r Run) properties() []reporters.JUnitProperty {
+func properties(r report.Run) []reporters.JUnitProperty {
 	p := func(name, value string) reporters.JUnitProperty {
 		return reporters.JUnitProperty{Name: runProperty + name, Value: value}
 	}
 	out := []reporters.JUnitProperty{
-		p("apiVersion", APIVersion),
+		p("apiVersion", report.APIVersion),
 		p("suiteVersion", r.SuiteVersion), p("contractSHA256", r.ContractSHA256), p("catalogSHA256", r.CatalogSHA256),
 		p("profile", r.Profile), p("labelFilter", r.LabelFilter), p("date", r.Date.UTC().Format(time.RFC3339)),
 	}
@@ -66,8 +51,8 @@ func (r Run) properties() []reporters.JUnitProperty {
 }
 
 // readRun reads a Run back from the properties of a test suite.
-func readRun(props []reporters.JUnitProperty) (Run, error) {
-	var r Run
+func readRun(props []reporters.JUnitProperty) (report.Run, error) {
+	var r report.Run
 	got, impl := map[string]string{}, map[string]string{}
 	for _, p := range props {
 		name, ok := strings.CutPrefix(p.Name, runProperty)
@@ -86,11 +71,11 @@ func readRun(props []reporters.JUnitProperty) (Run, error) {
 		}
 	}
 	switch v := got["apiVersion"]; v {
-	case APIVersion:
+	case report.APIVersion:
 	case "":
 		return r, fmt.Errorf("it carries no %sapiVersion property: it is not the junit.xml of a suite run of this runner (runner --report-dir)", runProperty)
 	default:
-		return r, fmt.Errorf("its %sapiVersion property is %q; this runner reads %s", runProperty, v, APIVersion)
+		return r, fmt.Errorf("its %sapiVersion property is %q; this runner reads %s", runProperty, v, report.APIVersion)
 	}
 	date, err := time.Parse(time.RFC3339, got["date"])
 	if err != nil {
@@ -109,7 +94,7 @@ func readRun(props []reporters.JUnitProperty) (Run, error) {
 // any a previous stamp left, and passes every text of the file through
 // redact once more, so that what a conformance report takes from it
 // never depends on how it was written.
-func StampJUnit(path string, run Run, redact func(string) string) error {
+func StampJUnit(path string, run report.Run, redact func(string) string) error {
 	doc, err := readJUnitFile(path)
 	if err != nil {
 		return err
@@ -122,7 +107,7 @@ func StampJUnit(path string, run Run, redact func(string) string) error {
 				kept = append(kept, p)
 			}
 		}
-		ts.Properties.Properties = append(kept, run.properties()...)
+		ts.Properties.Properties = append(kept, properties(run)...)
 		redactSuite(ts, redact)
 	}
 	f, err := os.Create(path)
@@ -190,11 +175,11 @@ var caseName = regexp.MustCompile(`(?s)^\[([^\]]+)\](?: (.*?))?(?: \[([^\]]*)\])
 // ReadRunJUnit reads a suite run's junit.xml: its specs as much of a
 // Ginkgo report as Build needs (node type, text, labels, state, message),
 // and the properties StampJUnit added.
-func ReadRunJUnit(path string) (types.Report, Run, error) {
+func ReadRunJUnit(path string) (types.Report, report.Run, error) {
 	var r types.Report
 	doc, err := readJUnitFile(path)
 	if err != nil {
-		return r, Run{}, err
+		return r, report.Run{}, err
 	}
 	ts := doc.TestSuites[0]
 	run, err := readRun(ts.Properties.Properties)

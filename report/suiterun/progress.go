@@ -1,4 +1,4 @@
-package report
+package suiterun
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/attrconform/attrconform/catalog"
+	"github.com/attrconform/attrconform/report"
 )
 
 // Progress prints a line "progress: 27/90 specs done, 1 failed" while the
@@ -43,6 +44,17 @@ func (p *Progress) Start(total int) {
 	p.step = max(1, (total+9)/10)
 }
 
+// Added counts the specs added after the run (FindingSpecs), each as
+// it is done.
+func (p *Progress) Added(specs []types.SpecReport) {
+	p.mu.Lock()
+	p.total += len(specs)
+	p.mu.Unlock()
+	for _, sr := range specs {
+		p.SpecDone(sr)
+	}
+}
+
 // SpecDone counts one finished spec and prints a line at a checkpoint.
 func (p *Progress) SpecDone(sr types.SpecReport) {
 	if sr.LeafNodeType != types.NodeTypeIt {
@@ -55,7 +67,7 @@ func (p *Progress) SpecDone(sr types.SpecReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	failing := v == Fail || v == Error
+	failing := v == report.Fail || v == report.Error
 	if failing {
 		p.failed++
 	}

@@ -1,4 +1,4 @@
-package report
+package suiterun
 
 import (
 	"bytes"
@@ -7,7 +7,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/attrconform/attrconform/framework"
+	"github.com/attrconform/attrconform/evidence"
+	"github.com/attrconform/attrconform/report"
 )
 
 func spec(text string, labels []string, state types.SpecState, msg string) types.SpecReport {
@@ -24,19 +25,19 @@ func TestAnInterruptedRunSaysWhatHappened(t *testing.T) {
 		SpecReports: types.SpecReports{
 			spec("reads", []string{"read", "UA-GET-001"}, types.SpecStatePassed, ""),
 			spec("stalls", []string{"read", "UA-GET-002"}, types.SpecStateTimedout, "A suite timeout occurred"),
-			spec("aborts", []string{"batch", "UA-BATCH-001"}, types.SpecStateAborted, framework.HarnessErrorPrefix+"the run stopped: the target stopped answering after spec 2; 5 transport errors in a row"),
+			spec("aborts", []string{"batch", "UA-BATCH-001"}, types.SpecStateAborted, evidence.HarnessErrorPrefix+"the run stopped: the target stopped answering after spec 2; 5 transport errors in a row"),
 			spec("never reached", []string{"batch", "UA-BATCH-002"}, types.SpecStateSkipped, ""),
 			spec("filtered out", []string{"write", "UA-PUT-001"}, types.SpecStateSkipped, ""),
-			spec("opted out", []string{"race", "UA-CONC-001"}, types.SpecStateSkipped, framework.DisabledPrefix+"the \"burst\" specs are off"),
-			{LeafNodeType: types.NodeTypeAfterSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: framework.HarnessErrorPrefix + "after the specs ran, restoring the listed users failed: could not restore every listed user"}},
+			spec("opted out", []string{"race", "UA-CONC-001"}, types.SpecStateSkipped, evidence.DisabledPrefix+"the \"burst\" specs are off"),
+			{LeafNodeType: types.NodeTypeAfterSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: evidence.HarnessErrorPrefix + "after the specs ran, restoring the listed users failed: could not restore every listed user"}},
 		},
 	}
 	s := Build(r, testCatalog(t), func(s string) string { return s })
-	verdicts := map[string]Spec{}
+	verdicts := map[string]report.Spec{}
 	for _, sp := range s.Specs {
 		verdicts[sp.Name] = sp
 	}
-	for name, want := range map[string]Verdict{"reads": Pass, "stalls": Error, "aborts": Error, "never reached": Skip, "filtered out": Disabled, "opted out": Disabled} {
+	for name, want := range map[string]report.Verdict{"reads": report.Pass, "stalls": report.Error, "aborts": report.Error, "never reached": report.Skip, "filtered out": report.Disabled, "opted out": report.Disabled} {
 		if got := verdicts[name].Verdict; got != want {
 			t.Errorf("%s: %s (%s), want %s", name, got, verdicts[name].Reason, want)
 		}
