@@ -165,12 +165,14 @@ func authRule(_ *Judge, s *seen, v *verdict) {
 
 // capacityRule: a capacity read answered 200 carries its byte count as a
 // JSON integer, without a decimal point or exponent (UA-CAP-001; the
-// contract's integer type lets 123.0 pass).
+// contract's integer type lets 123.0 pass). Data that is no number at all
+// is the contract's finding, not repeated here.
 func capacityRule(_ *Judge, s *seen, v *verdict) {
 	var body struct {
 		Data json.RawMessage `json:"data"`
 	}
-	if s.op != model.Capacity || s.Status != http.StatusOK || s.ResponseCut || json.Unmarshal(s.answer.Body, &body) != nil {
+	var number float64
+	if s.op != model.Capacity || s.Status != http.StatusOK || s.ResponseCut || json.Unmarshal(s.answer.Body, &body) != nil || json.Unmarshal(body.Data, &number) != nil {
 		return
 	}
 	if _, ok := model.Integer(body.Data); ok {
