@@ -5,8 +5,9 @@
 // reference's own code paths stay faithful and easy to read.
 //
 // The registry is spread over one file per concern (limits, race, auth,
-// capacity, delete, write, batch, envelope, ratelimit); http.go holds what
-// the handler wrappers share. `make mutation` (cmd/mutation) runs the
+// capacity, delete, write, batch, envelope, ratelimit); blind.go holds
+// those written from the documents alone before any spec was run against
+// them (issue 18); http.go holds what the handler wrappers share. `make mutation` (cmd/mutation) runs the
 // suite against every mutant and fails unless each is killed by a spec of
 // a requirement it breaks.
 package mutant
