@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func echoRawValues(next http.Handler) http.Handler {
 	})
 }
 
-// emptyNewKeyRefused answers 400 to a PUT, by the admin or the user
+// emptyNewKeyRefused answers 400 to a form PUT, by the admin or the user
 // itself for an account of the tenant, with an empty value for a key the
 // user does not have.
 func emptyNewKeyRefused(c *reference.Config) func(http.Handler) http.Handler {
@@ -156,7 +157,9 @@ func emptyNewKeyRefused(c *reference.Config) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rt := routeOf(r)
 			allowed := t.isAdmin(r) || t.names[bearer(r)] == rt.storeUser()
-			if rt.user(r, http.MethodPut) && allowed && rt.org == c.Tenant.Org && known[rt.app][rt.storeUser()] && !off[rt.app] {
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			form := mt == "application/x-www-form-urlencoded"
+			if rt.user(r, http.MethodPut) && form && allowed && rt.org == c.Tenant.Org && known[rt.app][rt.storeUser()] && !off[rt.app] {
 				if cur, err := s.Load(rt.storeKey(), rt.storeUser()); err == nil {
 					for k, v := range parseForm(string(readBody(r))) {
 						if _, has := cur.Attrs[k]; v == "" && !has {

@@ -94,6 +94,14 @@ func TestBlindHandlerMutants(t *testing.T) {
 	})
 }
 
+// A JSON body holds no key= pair: it is refused for its media type.
+func TestEmptyValueNewKeyReadsFormsOnly(t *testing.T) {
+	send := serve(t, "empty-value-new-key-refused")
+	if status, body := send("PUT", "u1", adminToken, `{"nickname":"Ann"}`, "application/json"); status != http.StatusUnsupportedMediaType {
+		t.Fatalf("a JSON body: %d %s, want 415", status, body)
+	}
+}
+
 func TestDurationMicroseconds(t *testing.T) {
 	slow := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(3 * time.Millisecond)
