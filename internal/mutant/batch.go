@@ -95,7 +95,7 @@ func init() {
 		}))})
 	register(Mutant{Name: "batch-empty-for-missing", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"},
 		Doc:   "batch get lists requested properties a target does not have, with the value \"\"",
-		Apply: handlerOnly(batchFillsMissing)})
+		Apply: handlerOnly(editBatchData(fillMissing))})
 }
 
 // editBatchRequest changes the JSON body of batch requests.
@@ -111,59 +111,44 @@ func editBatchRequest(edit func(req map[string]json.RawMessage)) func(http.Handl
 	})
 }
 
-func batchFillsMissing(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !routeOf(r).batch(r) {
-			next.ServeHTTP(w, r)
-			return
+// fillMissing lists each requested property a found target lacks, with
+// the value "".
+func fillMissing(_ *http.Request, req batchRequest, data map[string]map[string]string) {
+	for _, attrs := range data {
+		if attrs == nil {
+			continue
 		}
-		var req struct {
-			Properties []string `json:"properties"`
+		for _, p := range req.Properties {
+			if _, has := attrs[p]; !has {
+				attrs[p] = ""
+			}
 		}
-		json.Unmarshal(readBody(r), &req)
-		resp := capture(next, r)
-		if resp.status == http.StatusOK {
-			resp.editJSON(func(obj map[string]json.RawMessage) {
-				var data map[string]map[string]string
-				if json.Unmarshal(obj["data"], &data) != nil {
-					return
-				}
-				for _, attrs := range data {
-					if attrs == nil {
-						continue
-					}
-					for _, p := range req.Properties {
-						if _, has := attrs[p]; !has {
-							attrs[p] = ""
-						}
-					}
-				}
-				obj["data"], _ = json.Marshal(data)
-			})
-		}
-		resp.send(w)
-	})
+	}
+}
+
+// batchRequest is the body of a batch read, as far as the mutants read it.
+type batchRequest struct {
+	Targets    []string `json:"targets"`
+	Properties []string `json:"properties"`
 }
 
 // editBatchData passes the data of successful batch answers, with the
-// request's targets in order, through edit.
-func editBatchData(edit func(targets []string, data map[string]map[string]string)) func(http.Handler) http.Handler {
+// request and its body, through edit.
+func editBatchData(edit func(r *http.Request, req batchRequest, data map[string]map[string]string)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !routeOf(r).batch(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			var req struct {
-				Targets []string `json:"targets"`
-			}
+			var req batchRequest
 			json.Unmarshal(readBody(r), &req)
 			resp := capture(next, r)
 			if resp.status == http.StatusOK {
 				resp.editJSON(func(obj map[string]json.RawMessage) {
 					var data map[string]map[string]string
 					if json.Unmarshal(obj["data"], &data) == nil {
-						edit(req.Targets, data)
+						edit(r, req, data)
 						obj["data"], _ = json.Marshal(data)
 					}
 				})
@@ -175,9 +160,9 @@ func editBatchData(edit func(targets []string, data map[string]map[string]string
 
 // shareMap merges each found target's attributes into those of the
 // targets found before it.
-func shareMap(targets []string, data map[string]map[string]string) {
+func shareMap(_ *http.Request, req batchRequest, data map[string]map[string]string) {
 	acc := map[string]string{}
-	for _, t := range targets {
+	for _, t := range req.Targets {
 		if len(data[t]) == 0 {
 			continue
 		}
@@ -188,9 +173,9 @@ func shareMap(targets []string, data map[string]map[string]string) {
 
 // leakToMisses gives each target without matches the attributes of the
 // target before it.
-func leakToMisses(targets []string, data map[string]map[string]string) {
+func leakToMisses(_ *http.Request, req batchRequest, data map[string]map[string]string) {
 	var prev map[string]string
-	for _, t := range targets {
+	for _, t := range req.Targets {
 		if len(data[t]) > 0 {
 			prev = data[t]
 		} else if prev != nil {

@@ -83,10 +83,7 @@ func outsideUserPaths(r *http.Request) bool {
 // an empty success instead of the reference's 403.
 func disabledBatchOpen(c *reference.Config) func(http.Handler) http.Handler {
 	t := tokensOf(c.Tenant)
-	off := map[string]bool{}
-	for _, a := range c.Tenant.Apps {
-		off[a.Name] = a.MetadataDisabled
-	}
+	off := disabledApps(c.Tenant)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if rt := routeOf(r); rt.batch(r) && off[rt.app] && rt.org == c.Tenant.Org && t.isAdmin(r) {

@@ -285,3 +285,12 @@ func accounts(t target.Tenant) map[string]map[string]bool {
 	}
 	return out
 }
+
+// disabledApps reports, per app name, whether the app has the feature off.
+func disabledApps(t target.Tenant) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range t.Apps {
+		out[a.Name] = a.MetadataDisabled
+	}
+	return out
+}

@@ -5,9 +5,11 @@
 // reference's own code paths stay faithful and easy to read.
 //
 // The registry is spread over one file per concern (limits.go, race.go,
-// auth.go, and so on); http.go holds what the handler wrappers share. `make mutation` (tools/mutation) runs the suite against every
-// mutant and fails unless each is killed by a spec of a requirement it
-// breaks.
+// auth.go, and so on); blind.go holds those written from the documents
+// alone, before any spec was run against them (issue 18); http.go holds
+// what the handler wrappers share. `make mutation` (tools/mutation) runs
+// the hand-written specs and the exploration against every mutant and
+// says which kill it.
 package mutant
 
 import (

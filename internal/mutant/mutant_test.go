@@ -79,15 +79,7 @@ const form = "application/x-www-form-urlencoded"
 // Each handler-level mutant changes the answer it should, where the
 // faithful reference answers as the contract says.
 func TestHandlerMutants(t *testing.T) {
-	type step struct {
-		method, path, token, body string
-		faithful, mutant          int    // expected statuses
-		contains                  string // in the mutant's last body, when set
-	}
-	cases := []struct {
-		mutant string
-		steps  []step
-	}{
+	checkSteps(t, []stepCase{
 		{"no-percent-decoding", []step{
 			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
 			{"GET", "%75%31", adminToken, "", 200, 200, `"data":{}`},
@@ -233,7 +225,24 @@ func TestHandlerMutants(t *testing.T) {
 			{"PUT", "u1", adminToken, "a=1", 200, 200, ""},
 			{"GET", "capacity", adminToken, "", 200, 200, `"data":9.0`},
 		}},
-	}
+	})
+}
+
+// A stepCase is a sequence of requests whose answers show a mutant.
+type stepCase struct {
+	mutant string
+	steps  []step
+}
+
+type step struct {
+	method, path, token, body string
+	faithful, mutant          int    // expected statuses
+	contains                  string // in the mutant's body of this step, when set
+}
+
+// checkSteps sends each case's steps to the faithful reference and to the
+// reference with the case's mutant, and checks every answer.
+func checkSteps(t *testing.T, cases []stepCase) {
 	for _, c := range cases {
 		t.Run(c.mutant, func(t *testing.T) {
 			for _, variant := range []string{"", c.mutant} {
