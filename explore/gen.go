@@ -84,7 +84,15 @@ const (
 
 // encode writes s as a form component in encoding enc; raw only when s
 // holds nothing the form reads specially (else standard).
-func encode(s string, enc int) string {
+func encode(s string, enc int) string { return encodeAs(s, enc, "&=+%") }
+
+// encodeValue is encode for a value, where a raw '=' reads as itself: a
+// pair splits at its first '=' (the web SDK sends avatarurl=http://x/?s=2
+// as is).
+func encodeValue(s string, enc int) string { return encodeAs(s, enc, "&+%") }
+
+// encodeAs is encode with the characters that make raw unsafe.
+func encodeAs(s string, enc int, special string) string {
 	q := url.QueryEscape(s)
 	switch enc {
 	case encPercent:
@@ -101,7 +109,7 @@ func encode(s string, enc int) string {
 		}
 		return b.String()
 	case encRaw:
-		if !strings.ContainsAny(s, "&=+%") {
+		if !strings.ContainsAny(s, special) {
 			return s
 		}
 	}
@@ -114,7 +122,7 @@ type formPair struct {
 	enc        int
 }
 
-func (p formPair) String() string { return encode(p.key, p.enc) + "=" + encode(p.value, p.enc) }
+func (p formPair) String() string { return encode(p.key, p.enc) + "=" + encodeValue(p.value, p.enc) }
 
 // form draws a PUT body: pairs in any encoding, sometimes a key twice, an
 // empty key, empty values, stray separators, or no pairs at all.
@@ -123,7 +131,7 @@ func form(t *rapid.T) string {
 	var parts []string
 	for range n {
 		p := formPair{key: key(t), enc: rapid.IntRange(encStandard, encRaw).Draw(t, "encoding")}
-		switch rapid.IntRange(0, 6).Draw(t, "value-kind") {
+		switch rapid.IntRange(0, 7).Draw(t, "value-kind") {
 		case 0:
 			p.value = ""
 		case 1:
@@ -131,6 +139,9 @@ func form(t *rapid.T) string {
 		case 2:
 			// Values that look like other JSON types are strings all the same.
 			p.value = rapid.SampledFrom([]string{"true", "false", "null", "1", "0", "-1.5", "[1]", "{}"}).Draw(t, "literal")
+		case 3:
+			// Values real clients send, with the form's reserved characters.
+			p.value = rapid.SampledFrom([]string{"http://x/a.png?s=2", "a=b", "=", "1+1=2", "50%", "x&y", "a b", "mailto:a@b.c"}).Draw(t, "client-value")
 		default:
 			p.value = rapid.StringMatching(`[a-z0-9]{1,12}`).Draw(t, "value")
 		}

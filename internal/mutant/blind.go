@@ -23,16 +23,16 @@ import (
 // writes, limits, batch reads, names, auth, envelope, capacity, deletes
 // and races.
 func init() {
-	register(Mutant{Name: "form-split-last-equals", Breaks: []string{"UA-PUT-003"},
+	registerBlind(Mutant{Name: "form-split-last-equals", Breaks: []string{"UA-PUT-003"},
 		Doc:   "a form pair is split at its last '=' instead of its first: a raw value holding '=' (avatarurl=http://x/a.png?s=2, as the web SDK sends it unescaped) is stored under the key 'avatarurl=http://x/a.png?s' with the value '2'",
 		Apply: handlerOnly(splitAtLastEquals)})
-	register(Mutant{Name: "put-echoes-raw-value", Breaks: []string{"UA-PUT-005"},
+	registerBlind(Mutant{Name: "put-echoes-raw-value", Breaks: []string{"UA-PUT-005"},
 		Doc:   "the PUT answer's data echoes each value as it was sent, still form-encoded ('a+b', 'x%26y'), while the store keeps the decoded value ('a b', 'x&y')",
 		Apply: handlerOnly(echoRawValues)})
-	register(Mutant{Name: "empty-value-new-key-refused", Breaks: []string{"UA-PUT-007", "UA-PUT-003"},
+	registerBlind(Mutant{Name: "empty-value-new-key-refused", Breaks: []string{"UA-PUT-007", "UA-PUT-003"},
 		Doc:   "key= for a key the user does not have yet answers 400 (the insert path validates values as non-empty; the update path of an existing key stores \"\")",
 		Apply: emptyNewKeyRefused})
-	register(Mutant{Name: "limit-overwrite-counts-old", Breaks: []string{"UA-LIMIT-001", "UA-LIMIT-005"},
+	registerBlind(Mutant{Name: "limit-overwrite-counts-old", Breaks: []string{"UA-LIMIT-001", "UA-LIMIT-005"},
 		Doc: "the per-user limit is checked against the user's stored size plus the size of the request's pairs, so an overwritten value is counted twice (old and new): overwriting a 1500-byte value with another is refused with 403 though the merged map stays near 1500 bytes",
 		Apply: userLimitInFront(func(cur, pairs map[string]string) int64 {
 			if len(cur) == 0 || len(pairs) == 0 {
@@ -40,10 +40,10 @@ func init() {
 			}
 			return jsonSize(cur) + jsonSize(pairs) - 1 // the two objects' braces become one comma
 		})})
-	register(Mutant{Name: "app-quota-checked-before-write", Breaks: []string{"UA-LIMIT-003"},
+	registerBlind(Mutant{Name: "app-quota-checked-before-write", Breaks: []string{"UA-LIMIT-003"},
 		Doc:   "the app quota is checked against the app's usage before the write (used > quota) instead of after it: as long as the app is under its quota, any one write is accepted, however far past the quota it takes the app",
 		Apply: wrapStore(func(s store.Store) store.Store { return quotaBeforeWrite{s} })})
-	register(Mutant{Name: "batch-case-duplicate-dropped", Breaks: []string{"UA-BATCH-010", "UA-BATCH-002"},
+	registerBlind(Mutant{Name: "batch-case-duplicate-dropped", Breaks: []string{"UA-BATCH-010", "UA-BATCH-002"},
 		Doc: "the batch read removes duplicate targets case-insensitively before the lookup, keeping the first spelling: targets [\"Alice\",\"alice\"] are answered under \"Alice\" only, and the client that looks up \"alice\" finds nothing",
 		Apply: handlerOnly(editBatchRequest(func(req map[string]json.RawMessage) {
 			var targets []string
@@ -60,38 +60,38 @@ func init() {
 			}
 			req["targets"], _ = json.Marshal(kept)
 		}))})
-	register(Mutant{Name: "batch-properties-fold-case", Breaks: []string{"UA-BATCH-003", "UA-GEN-008"},
+	registerBlind(Mutant{Name: "batch-properties-fold-case", Breaks: []string{"UA-BATCH-003", "UA-GEN-008"},
 		Doc:   "the batch read matches properties to keys case-insensitively (its IN query runs under a case-insensitive collation, the GET reads the whole map): properties [\"nickname\"] also returns the user's Nickname",
 		Apply: propertiesFoldCase})
-	register(Mutant{Name: "batch-cap-counts-distinct", Breaks: []string{"UA-BATCH-006", "UA-BATCH-009"},
+	registerBlind(Mutant{Name: "batch-cap-counts-distinct", Breaks: []string{"UA-BATCH-006", "UA-BATCH-009"},
 		Doc:   "the batch cap is checked after duplicate targets are removed: 101 targets naming 100 distinct users are answered 200 instead of refused",
 		Apply: capCountsDistinct})
-	register(Mutant{Name: "batch-stale-after-delete", Breaks: []string{"UA-DEL-001", "UA-BATCH-002"},
+	registerBlind(Mutant{Name: "batch-stale-after-delete", Breaks: []string{"UA-DEL-001", "UA-BATCH-002"},
 		Doc:   "the batch read answers from a profile index that every successful PUT refreshes and DELETE forgets: after a DELETE, the single GET reads {} but the batch read still returns the deleted attributes",
 		Apply: staleBatchIndex})
-	register(Mutant{Name: "read-cache-raw-name", Breaks: []string{"UA-NAME-003", "UA-GET-001"},
+	registerBlind(Mutant{Name: "read-cache-raw-name", Breaks: []string{"UA-NAME-003", "UA-GET-001"},
 		Doc:   "the GET answer is cached under the username as written in the path, and a successful PUT or DELETE evicts only its own spelling: after GET alice, a PUT to ALICE is not seen by the next GET alice (and, as with any read-through cache without versions, a GET racing a PUT may cache the map from before it)",
 		Apply: handlerOnly(rawNameReadCache)})
-	register(Mutant{Name: "self-check-case-sensitive", Breaks: []string{"UA-AUTH-004", "UA-AUTH-008", "UA-NAME-003"},
+	registerBlind(Mutant{Name: "self-check-case-sensitive", Breaks: []string{"UA-AUTH-004", "UA-AUTH-008", "UA-NAME-003"},
 		Doc:   "the check that a user token addresses its own user compares names case-sensitively: alice's token on /metadata/user/Alice answers 401 auth error for PUT, GET and DELETE",
 		Apply: selfCheckCaseSensitive})
-	register(Mutant{Name: "user-put-unknown-404", Breaks: []string{"UA-AUTH-005"},
+	registerBlind(Mutant{Name: "user-put-unknown-404", Breaks: []string{"UA-AUTH-005"},
 		Doc:   "a user token's PUT for a username without an account answers 404 instead of 401 (the account is looked up before the token is checked against it), which tells any user which accounts exist",
 		Apply: userPutUnknown404})
-	register(Mutant{Name: "duration-microseconds", Breaks: []string{"UA-GEN-003"},
+	registerBlind(Mutant{Name: "duration-microseconds", Breaks: []string{"UA-GEN-003"},
 		Doc:   "success answers carry duration in microseconds (time.Since(start).Microseconds()) where the documents say milliseconds: a PUT that took 11 ms reports 11000",
 		Apply: handlerOnly(durationMicros)})
-	register(Mutant{Name: "capacity-pairs-metric", Breaks: []string{"UA-CAP-003"},
+	registerBlind(Mutant{Name: "capacity-pairs-metric", Breaks: []string{"UA-CAP-003"},
 		Doc: "capacity sums the bytes of keys and values (a SUM(LENGTH(k)+LENGTH(v)) query) while the per-user limit measures the compact JSON of the map, the metric the target declares: capacity disagrees with the sizes the limit counts",
 		Apply: wrapStore(func(s store.Store) store.Store {
 			return &pairsUsage{Store: s, used: map[string]int64{}}
 		})})
-	register(Mutant{Name: "overwrite-unversioned", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
+	registerBlind(Mutant{Name: "overwrite-unversioned", Breaks: []string{"UA-CONC-001", "UA-CONC-003"},
 		Doc: "a PUT that only overwrites keys the user already has is committed without the version check (its UPDATE lacks the version predicate; the path that adds keys has it): two such PUTs racing on different keys both answer 200 and one of them is lost",
 		Apply: wrapStore(func(s store.Store) store.Store {
 			return &overwriteBlind{Store: s, read: map[string]map[uint64][]string{}}
 		})})
-	register(Mutant{Name: "put-resurrects-deleted", Breaks: []string{"UA-CONC-003", "UA-DEL-001"},
+	registerBlind(Mutant{Name: "put-resurrects-deleted", Breaks: []string{"UA-CONC-003", "UA-DEL-001"},
 		Doc:   "a PUT whose versioned update finds the user's row deleted since it read falls back to inserting its merged map: a PUT racing a DELETE brings back the attributes the DELETE removed",
 		Apply: wrapStore(func(s store.Store) store.Store { return resurrecting{s} })})
 }
@@ -481,4 +481,9 @@ func (r resurrecting) Commit(app, user string, w store.Write) error {
 	}
 	w.Version = cur.Version
 	return r.Store.Commit(app, user, w)
+}
+
+func registerBlind(m Mutant) {
+	m.Blind = true
+	register(m)
 }

@@ -49,6 +49,11 @@ type Mutant struct {
 	// one store can show (cluster.go): a single server with it conforms.
 	// Names leaves these out; ClusterNames lists them.
 	Cluster bool
+	// Blind marks a defect written from the documents alone, before any
+	// spec ran against it (blind.go): it measures what nobody listed, so
+	// the hand-written specs are not required to kill it; the exploration
+	// is (tools/mutation).
+	Blind bool
 	// Apply changes the configuration, and may return a wrapper of the
 	// server's handler.
 	Apply func(cfg *reference.Config) func(http.Handler) http.Handler

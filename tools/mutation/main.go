@@ -1,15 +1,19 @@
-// Command mutation proves the suite: it runs the hand-written specs (the
+// Command mutation proves the suite. It runs the hand-written specs (the
 // whole suite but its bounded exploration) against the faithful reference
-// and against the reference with each mutant of package mutant, and prints
-// a table of the mutants killed or survived, the requirements whose specs
-// failed, and the time of each run. It exits
-// 1 unless the faithful reference passes and every mutant is killed by a
-// spec of a requirement the mutant breaks, and, over every mutant and
-// spec, unless every testable MUST/SHOULD requirement has a precise
-// killing mutant (one whose run failed only requirements among its Breaks
-// and Also, that requirement among its Breaks).
+// and against the reference with each mutant of package mutant and, with
+// -explore, runner explore alone against each of them, and prints a table
+// of the mutants killed or survived by each, the requirements that
+// failed, and the time of each run. It exits 1 unless the faithful
+// reference passes and agrees with the model; every mutant is killed by a
+// spec of a requirement it breaks (a blind mutant, by the specs or the
+// exploration); the exploration kills at least 90% of the mutants in its
+// scope (all but the rate limit's) and at least 80% of its shrunk
+// counterexamples have 5 requests or fewer; and, over every mutant and
+// spec, every testable MUST/SHOULD requirement has a precise killing
+// mutant (one whose run failed only requirements among its Breaks and
+// Also, that requirement among its Breaks).
 //
-//	go run ./tools/mutation                     # the table (make mutation)
+//	go run ./tools/mutation -explore 60s        # the table (make mutation)
 //	go run ./tools/mutation -soak 50 \
 //	    -label-filter 'race || ratelimit' -mutants no-version-check,no-rate-limit   # make soak
 //
@@ -45,7 +49,8 @@ type options struct {
 	root                                    string // the repository root, which mutants' fixtures are relative to
 	fixture, raceWindow                     string // runner flags for every run; "" leaves them out
 	workers, soak                           int
-	timeout, deadline                       time.Duration
+	timeout, deadline, explore              time.Duration
+	seed                                    uint64 // runner explore's --seed
 }
 
 func mainCode(args []string, stdout, stderr io.Writer) int {
@@ -63,13 +68,15 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.soak, "soak", 0, "run every target this many times; each run must prove its point")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "time limit of one run")
 	fs.DurationVar(&o.deadline, "deadline", 0, "time limit of the whole command; 0 means none (runs still have -timeout)")
+	fs.DurationVar(&o.explore, "explore", 0, "time of runner explore alone against each target (the exploration column); 0 leaves it out")
+	fs.Uint64Var(&o.seed, "seed", 1, "runner explore's --seed in every exploration")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || o.workers < 1 || o.soak < 0 || o.timeout <= 0 {
+	if fs.NArg() > 0 || o.workers < 1 || o.soak < 0 || o.timeout <= 0 || o.explore < 0 || o.seed == 0 || (o.explore > 0 && o.soak > 0) {
 		fmt.Fprintln(stderr, "mutation: bad arguments (see -h)")
 		return 2
 	}
@@ -126,6 +133,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 				dir = filepath.Join(dir, fmt.Sprint(i+1))
 			}
 			jobs = append(jobs, job{target: ti, round: i, soak: o.soak > 0, t: t, dir: dir})
+			if o.explore > 0 && (t.faithful() || t.inScope()) {
+				jobs = append(jobs, job{target: ti, explore: true, t: t, dir: filepath.Join(dir, "explore")})
+			}
 		}
 	}
 	runs := execute(ctx, bin, o, jobs, stderr)
@@ -139,13 +149,21 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		}
 		ok = writeSoak(stdout, targets, byTarget, wall)
 	} else {
+		specs, explorations := make([]run, len(targets)), make([]*run, len(targets))
+		for i, j := range jobs {
+			if j.explore {
+				explorations[j.target] = &runs[i]
+			} else {
+				specs[j.target] = runs[i]
+			}
+		}
 		cat, err := catalog.Load()
 		if err != nil {
 			fmt.Fprintln(stderr, "mutation:", err)
 			return 2
 		}
 		// Coverage decides only a run over every mutant and every spec.
-		ok = writeTable(stdout, targets, runs, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "" && o.fixture == "" && o.raceWindow == "")
+		ok = writeTable(stdout, targets, specs, explorations, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "" && o.fixture == "" && o.raceWindow == "")
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))
@@ -185,7 +203,7 @@ func plan(names, fixture string) ([]target, error) {
 		if fixture != "" {
 			m.Fixture = fixture
 		}
-		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, also: m.Also, profile: m.Profile, fixture: m.Fixture})
+		mutants = append(mutants, target{name: m.Name, mutant: m.Name, breaks: m.Breaks, also: m.Also, profile: m.Profile, fixture: m.Fixture, blind: m.Blind})
 		if !slices.ContainsFunc(faithful, func(t target) bool { return t.profile == m.Profile && t.fixture == m.Fixture }) {
 			faithful = append(faithful, faithfulUnder(m.Profile, m.Fixture))
 		}
@@ -250,6 +268,7 @@ func workDir(dir string) (string, func(ok bool), error) {
 type job struct {
 	target, round int
 	soak          bool
+	explore       bool // runner explore, not the specs
 	t             target
 	dir           string
 }
@@ -269,6 +288,9 @@ func execute(ctx context.Context, bin string, o options, jobs []job, progress io
 			for i := range next {
 				runs[i] = runOnce(ctx, bin, o, jobs[i])
 				verdict := judge(jobs[i].t, runs[i])
+				if jobs[i].explore {
+					verdict = explored(jobs[i].t, &runs[i])
+				}
 				mu.Lock()
 				done++
 				fmt.Fprintf(progress, "[%d/%d] %s: %s (%s)\n", done, len(jobs), jobs[i].label(), verdict.result, seconds(runs[i].elapsed))
@@ -293,6 +315,9 @@ feed:
 }
 
 func (j job) label() string {
+	if j.explore {
+		return j.t.name + " (explore)"
+	}
 	if j.soak {
 		return fmt.Sprintf("%s #%d", j.t.name, j.round+1)
 	}
@@ -321,21 +346,17 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 		r.err = err
 		return r
 	}
-	args := []string{"--reference", "inprocess", "--report-dir", j.dir}
-	if j.t.mutant != "" {
-		args = append(args, "--mutant", j.t.mutant)
-	}
-	if j.t.profile != "" {
-		args = append(args, "--profile", j.t.profile)
-	}
-	if j.t.fixture != "" {
-		args = append(args, "--fixture", filepath.Join(o.root, j.t.fixture))
-	}
+	args := append([]string{"--reference", "inprocess", "--report-dir", j.dir}, targetArgs(o, j.t)...)
 	if filter := specsFilter(o); filter != "" {
 		args = append(args, "--label-filter", filter)
 	}
 	if o.raceWindow != "" {
 		args = append(args, "--race-window", o.raceWindow)
+	}
+	timeout := o.timeout
+	if j.explore {
+		args = exploreArgs(o, j)
+		timeout = o.explore + time.Minute // the reference's start, the restore and the reports
 	}
 	out, err := os.Create(filepath.Join(j.dir, "output.txt"))
 	if err != nil {
@@ -343,7 +364,7 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 		return r
 	}
 	defer out.Close()
-	rctx, cancel := context.WithTimeout(ctx, o.timeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(rctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -366,5 +387,23 @@ func runOnce(ctx context.Context, bin string, o options, j job) run {
 		r.exit = 0
 	}
 	r.summary, r.err = readSummary(filepath.Join(j.dir, "requirements.json"))
+	if j.explore {
+		readExploration(&r)
+	}
 	return r
+}
+
+// targetArgs are the runner flags that start the reference t names.
+func targetArgs(o options, t target) []string {
+	var args []string
+	if t.mutant != "" {
+		args = append(args, "--mutant", t.mutant)
+	}
+	if t.profile != "" {
+		args = append(args, "--profile", t.profile)
+	}
+	if t.fixture != "" {
+		args = append(args, "--fixture", filepath.Join(o.root, t.fixture))
+	}
+	return args
 }

@@ -23,6 +23,7 @@ type target struct {
 	also    []string // requirements whose specs may see the defect too
 	profile string
 	fixture string
+	blind   bool // written before any spec ran against it (mutant.Blind)
 }
 
 func (t target) faithful() bool { return t.mutant == "" }
@@ -72,6 +73,10 @@ type run struct {
 	summary  *summary // nil with err
 	elapsed  time.Duration
 	dir      string // its report directory
+	// Of runner explore (readExploration): the requests of its shrunk
+	// counterexample, or that a history was not linearizable.
+	shrunk  int
+	history bool
 }
 
 // Results of a run.
@@ -212,28 +217,62 @@ func idList(t target, ids []string) string {
 }
 
 // writeTable prints one row per target, the closing lines and the
-// requirement coverage; it reports whether every target proved what it
-// should and, when gate is set (a run over every mutant and spec), whether
-// every testable MUST/SHOULD requirement of reqs is covered.
-func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration, reqs []catalog.Requirement, gate bool) bool {
-	rows := [][]string{{"MUTANT", "RESULT", "FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)", "TIME"}}
+// requirement coverage; explorations[i], when not nil, is runner explore's
+// run against targets[i]. It reports whether every target proved what it
+// should, whether the exploration met its targets and, when gate is set
+// (a run over every mutant and spec), whether every testable MUST/SHOULD
+// requirement of reqs is covered.
+func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, wall time.Duration, reqs []catalog.Requirement, gate bool) bool {
+	withExplore := slices.ContainsFunc(explorations, func(r *run) bool { return r != nil })
+	header := []string{"MUTANT", "SPECS", "FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)", "TIME"}
+	if withExplore {
+		header = append(header, "EXPLORATION ALONE")
+	}
+	rows := [][]string{header}
 	var notes []string
 	counts := map[string]int{}
+	blindBySpecs, blind := 0, 0
 	allOK := true
 	for i, t := range targets {
 		o := judge(t, runs[i])
-		allOK = allOK && o.ok
+		row := []string{t.name, o.result, idList(t, o.failed), seconds(runs[i].elapsed)}
+		ok := o.ok
+		if withExplore {
+			e := explored(t, explorations[i])
+			row = append(row, exploreCell(t, explorations[i]))
+			switch {
+			case t.faithful():
+				ok = ok && e.ok
+			case t.blind:
+				ok = (o.ok || e.ok) && e.result != broken
+			default:
+				ok = ok && e.result != broken
+			}
+			if e.note != "" {
+				notes = append(notes, fmt.Sprintf("%s: %s", t.name, e.note))
+			}
+			if r := explorations[i]; r != nil && (e.result == disagreed || e.result == broken) && r.dir != "" {
+				notes = append(notes, fmt.Sprintf("%s: exploration reports in %s", t.name, r.dir))
+			}
+		}
+		allOK = allOK && ok
 		if !t.faithful() {
 			counts[o.result]++
 		}
-		rows = append(rows, []string{t.name, o.result, idList(t, o.failed), seconds(runs[i].elapsed)})
+		if t.blind {
+			blind++
+			if o.ok {
+				blindBySpecs++
+			}
+		}
+		rows = append(rows, row)
 		if o.note != "" {
 			notes = append(notes, fmt.Sprintf("%s: %s", t.name, o.note))
 		}
 		if len(o.outside) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: also failed %s, outside its Breaks and Also", t.name, strings.Join(o.outside, ", ")))
 		}
-		if !o.ok && runs[i].dir != "" {
+		if !o.ok && runs[i].dir != "" && (!t.blind || !ok) {
 			notes = append(notes, fmt.Sprintf("%s: reports in %s", t.name, runs[i].dir))
 		}
 	}
@@ -250,8 +289,17 @@ func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration, r
 			mutants++
 		}
 	}
-	fmt.Fprintf(w, "%d mutants: %d killed (%d precise), %d killed elsewhere, %d survived, %d errors; faithful reference: %s; wall time %s\n",
-		mutants, counts[killed]+counts[imprecise], counts[killed], counts[offPoint], counts[survived], counts[broken], strings.Join(faithful, ", "), seconds(wall))
+	fmt.Fprintf(w, "%d mutants: the hand-written specs kill %d (%d precise), %d elsewhere, %d survive, %d errors; %d/%d blind ones; faithful reference: %s; wall time %s\n",
+		mutants, counts[killed]+counts[imprecise], counts[killed], counts[offPoint], counts[survived], counts[broken], blindBySpecs, blind, strings.Join(faithful, ", "), seconds(wall))
+	explorationOK := true
+	if withExplore {
+		m := measure(targets, explorations)
+		fmt.Fprintln(w, m)
+		explorationOK = m.ok() || !gate
+		if !m.ok() && !gate {
+			fmt.Fprintln(w, "  (not enforced: the run was limited to some mutants or specs)")
+		}
+	}
 	covered := true
 	if reqs != nil {
 		covered = writeCoverage(w, coverage(reqs, targets, runs), gate)
@@ -259,12 +307,16 @@ func writeTable(w io.Writer, targets []target, runs []run, wall time.Duration, r
 	switch {
 	case !allOK:
 		fmt.Fprintln(w, "mutation: FAILED")
+	case !explorationOK:
+		fmt.Fprintln(w, "mutation: FAILED: the exploration alone missed its targets")
 	case !covered:
 		fmt.Fprintln(w, "mutation: FAILED: a testable MUST/SHOULD requirement has no precise killing mutant")
+	case withExplore:
+		fmt.Fprintln(w, "mutation: every mutant killed (blind ones by the specs or the exploration); the faithful reference passes and agrees with the model")
 	default:
 		fmt.Fprintln(w, "mutation: every mutant killed by a spec of a requirement it breaks; the faithful reference passes")
 	}
-	return allOK && covered
+	return allOK && explorationOK && covered
 }
 
 // covered is the requirement coverage of a run: per group of levels, the

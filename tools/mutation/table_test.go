@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 // a --fixture that does not exist is an error (exit 2), so a run with a
 // mutant's fixture passes only when the command found the file.
 func fakeRunner(args []string) int {
+	if len(args) > 0 && args[0] == "explore" {
+		return fakeExplore(args[1:])
+	}
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	dir := fs.String("report-dir", "", "")
 	name := fs.String("mutant", "", "")
@@ -79,9 +82,35 @@ func fakeRunner(args []string) int {
 	return 0
 }
 
+// fakeExplore answers like runner explore: the faithful reference agrees;
+// batch-cap-99 disagrees with a counterexample of two requests; any other
+// mutant survives. A run without its time flags is refused.
+func fakeExplore(args []string) int {
+	fs := flag.NewFlagSet("fake explore", flag.ContinueOnError)
+	dir := fs.String("report-dir", "", "")
+	name := fs.String("mutant", "", "")
+	for _, f := range []string{"reference", "profile", "fixture", "seed", "time", "shrink-time", "clients", "race-window", "history-time"} {
+		fs.String(f, "", "")
+	}
+	if err := fs.Parse(args); err != nil || fs.Lookup("time").Value.String() == "" || fs.Lookup("seed").Value.String() != "7" {
+		return 2
+	}
+	verdict := "PASS"
+	if *name == "batch-cap-99" {
+		verdict = "FAIL"
+		fmt.Println("\nDISAGREEMENT with the documents' model: UA-BATCH-006\n  the minimal sequence (2 generated requests, after 3 that emptied the listed users):\n  1. POST get\n  2. POST get\n  the target answered 200 {}")
+	}
+	data, _ := json.Marshal(map[string]any{"requirements": []map[string]string{{"id": "UA-BATCH-006", "verdict": verdict}}})
+	os.WriteFile(filepath.Join(*dir, "requirements.json"), data, 0o644)
+	if verdict == "FAIL" {
+		return 1
+	}
+	return 0
+}
+
 func summaryOf(verdicts map[string]string, passed, failed, errored int) *summary {
 	s := &summary{Passed: passed, Failed: failed, Errored: errored}
-	for _, id := range []string{"UA-A-001", "UA-B-001", "UA-C-001"} {
+	for _, id := range []string{"UA-A-001", "UA-B-001", "UA-C-001", "UA-RATE-001"} {
 		v := "PASS"
 		if verdicts[id] != "" {
 			v = verdicts[id]
@@ -165,14 +194,14 @@ func TestCoverage(t *testing.T) {
 		t.Fatalf("coverage: %s", got)
 	}
 	var out bytes.Buffer
-	if writeTable(&out, targets, runs, time.Minute, reqs, true) {
+	if writeTable(&out, targets, runs, nil, time.Minute, reqs, true) {
 		t.Fatalf("an uncovered MUST must fail a gated table:\n%s", out.String())
 	}
 	for _, want := range []string{
 		"q         killed, imprecise  UA-A-001* UA-C-001",
 		"  q: also failed UA-C-001, outside its Breaks and Also\n",
 		"p         killed             UA-B-001* UA-A-001+",
-		"3 mutants: 3 killed (2 precise), 0 killed elsewhere, 0 survived, 0 errors",
+		"3 mutants: the hand-written specs kill 3 (2 precise), 0 elsewhere, 0 survive, 0 errors",
 		"requirement coverage: 1/2 testable MUST/SHOULD IDs have a precise killing mutant\n  uncovered: UA-A-001\n",
 		"requirement coverage (informational): 1/1 testable MAY/PROFILE IDs have a precise killing mutant\n",
 		"mutation: FAILED: a testable MUST/SHOULD requirement has no precise killing mutant\n",
@@ -182,13 +211,13 @@ func TestCoverage(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if !writeTable(&out, targets, runs, time.Minute, reqs, false) || !strings.Contains(out.String(), "(not enforced: the run was limited to some mutants or specs)") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, false) || !strings.Contains(out.String(), "(not enforced: the run was limited to some mutants or specs)") {
 		t.Fatalf("a run over some mutants prints coverage without failing on it:\n%s", out.String())
 	}
 	// q's run failing only A makes it precise: A covered, the gate passes.
 	runs[2] = run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}
 	out.Reset()
-	if !writeTable(&out, targets, runs, time.Minute, reqs, true) || !strings.Contains(out.String(), "requirement coverage: 2/2 testable MUST/SHOULD IDs") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, true) || !strings.Contains(out.String(), "requirement coverage: 2/2 testable MUST/SHOULD IDs") {
 		t.Fatalf("full coverage must pass:\n%s", out.String())
 	}
 }
@@ -206,16 +235,16 @@ func TestTable(t *testing.T) {
 		{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: 4 * time.Second, dir: "/tmp/z"},
 	}
 	var out bytes.Buffer
-	if writeTable(&out, targets, runs, time.Minute, nil, false) {
+	if writeTable(&out, targets, runs, nil, time.Minute, nil, false) {
 		t.Fatal("a survivor must fail the table")
 	}
 	for _, want := range []string{
-		"MUTANT    RESULT             FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)  TIME\n",
+		"MUTANT    SPECS              FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)  TIME\n",
 		"faithful  passed             -                                                                5.0s\n",
 		"a-mutant  killed, imprecise  UA-B-001* UA-A-001 UA-C-001                                      6.2s\n",
 		"z-mutant  SURVIVED           -                                                                4.0s\n",
 		"  z-mutant: breaks UA-C-001\n  z-mutant: reports in /tmp/z\n",
-		"2 mutants: 1 killed (0 precise), 0 killed elsewhere, 1 survived, 0 errors; faithful reference: passed; wall time 60.0s\n",
+		"2 mutants: the hand-written specs kill 1 (0 precise), 0 elsewhere, 1 survive, 0 errors; 0/0 blind ones; faithful reference: passed; wall time 60.0s\n",
 		"mutation: FAILED\n",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -224,13 +253,86 @@ func TestTable(t *testing.T) {
 	}
 	runs[2] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if !writeTable(&out, targets, runs, time.Minute, nil, false) || !strings.Contains(out.String(), "mutation: every mutant killed") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, nil, false) || !strings.Contains(out.String(), "mutation: every mutant killed") {
 		t.Fatalf("every mutant killed and the faithful reference passing must pass:\n%s", out.String())
 	}
 	runs[0] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if writeTable(&out, targets, runs, time.Minute, nil, false) {
+	if writeTable(&out, targets, runs, nil, time.Minute, nil, false) {
 		t.Fatalf("a failing faithful reference must fail the table:\n%s", out.String())
+	}
+}
+
+// With the exploration column: a blind mutant the specs miss passes when
+// the exploration kills it; the exploration's share of kills and of short
+// counterexamples decide a gated table; a disagreement on the faithful
+// reference fails it; a rate-limit defect is out of its scope.
+func TestTableWithExploration(t *testing.T) {
+	targets := []target{
+		{name: "faithful"},
+		{name: "listed", mutant: "listed", breaks: []string{"UA-B-001"}},
+		{name: "blind", mutant: "blind", breaks: []string{"UA-C-001"}, blind: true},
+		{name: "throttle", mutant: "throttle", breaks: []string{"UA-RATE-001"}},
+	}
+	pass := run{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: time.Second}
+	specs := []run{pass, {exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 4, 1, 0)}, pass, {exit: 1, summary: summaryOf(map[string]string{"UA-RATE-001": "FAIL"}, 4, 1, 0)}}
+	agree := &run{exit: 0, elapsed: 30 * time.Second}
+	short := &run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 0, 1, 0), shrunk: 3, elapsed: 4 * time.Second}
+	history := &run{exit: 1, summary: summaryOf(map[string]string{"UA-C-001": "FAIL"}, 0, 1, 0), history: true, elapsed: 20 * time.Second}
+	var out bytes.Buffer
+	if !writeTable(&out, targets, specs, []*run{agree, short, history, nil}, time.Minute, nil, true) {
+		t.Fatalf("every mutant killed by one or the other must pass:\n%s", out.String())
+	}
+	for _, want := range []string{
+		"faithful passed - 1.0s agreed 30.0s\n",
+		"listed killed UA-B-001* 0.0s killed 4.0s: 3 requests UA-B-001*\n",
+		"blind SURVIVED - 1.0s killed 20.0s: a history not linearizable UA-C-001*\n",
+		"throttle killed UA-RATE-001* 0.0s out of scope\n",
+		"the hand-written specs kill 2 (2 precise), 0 elsewhere, 1 survive, 0 errors; 0/1 blind ones",
+		"exploration alone kills 2/2 in-scope mutants (100.0%; at least 90% required), 1/1 blind ones; 1/1 counterexamples shrink to 5 requests or fewer (100.0%; at least 80% required)",
+		"mutation: every mutant killed (blind ones by the specs or the exploration)",
+	} {
+		if !strings.Contains(oneSpaced(out.String()), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	long := &run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 0, 1, 0), shrunk: 9}
+	out.Reset()
+	if writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, true) || !strings.Contains(out.String(), "the exploration alone missed its targets") {
+		t.Fatalf("a long counterexample of one in one must fail a gated table:\n%s", out.String())
+	}
+	out.Reset()
+	if !writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, false) {
+		t.Fatalf("a run over some mutants reports the exploration's targets without failing on them:\n%s", out.String())
+	}
+	out.Reset()
+	if writeTable(&out, targets, specs, []*run{agree, short, {exit: 0, dir: "/tmp/b"}, nil}, time.Minute, nil, false) {
+		t.Fatalf("a blind mutant neither kills must fail:\n%s", out.String())
+	}
+	out.Reset()
+	if writeTable(&out, targets, specs, []*run{{exit: 1, dir: "/tmp/f"}, short, history, nil}, time.Minute, nil, false) ||
+		!strings.Contains(out.String(), "faithful: exploration reports in /tmp/f") {
+		t.Fatalf("a disagreement on the faithful reference must fail:\n%s", out.String())
+	}
+}
+
+// runner explore's report gives the counterexample's length, in each of
+// the places a disagreement can be found.
+func TestReadExploration(t *testing.T) {
+	for text, want := range map[string]run{
+		"    first: DISAGREEMENT with the documents' model: UA-PUT-003\n  the target answered 200\n\nDISAGREEMENT with the documents' model: UA-PUT-003\n  - x\n  the minimal sequence (2 generated requests, after 3 that emptied the listed users):\n  setup 1. GET capacity\n  1. PUT a\n  2. GET a\n  the target answered 200 {}\n  the documents allow:\n    - 1. x\n": {shrunk: 2},
+		"\nDISAGREEMENT with the documents' model: UA-DEL-001\n  while emptying the listed users before a sequence:\n  1. DELETE a\n  the target answered 500\n":                                                                                                                                                                                                            {shrunk: 1},
+		"histories: 3\n\nNOT LINEARIZABLE: a history of alice\n":      {history: true},
+		"the target agreed with the model on every answer (seed 1)\n": {},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "output.txt"), []byte(text), 0o644)
+		r := run{dir: dir}
+		readExploration(&r)
+		if r.shrunk != want.shrunk || r.history != want.history {
+			t.Errorf("%q: shrunk %d history %v, want %d %v", text, r.shrunk, r.history, want.shrunk, want.history)
+		}
 	}
 }
 
@@ -335,7 +437,7 @@ func TestCommandWithFakeRunner(t *testing.T) {
 		"no-version-check: timed out",
 		"user-limit-plus-one ERROR",
 		"get-leaks-last-write SURVIVED",
-		"6 mutants: 1 killed (1 precise), 1 killed elsewhere, 2 survived, 2 errors; faithful reference: passed, passed",
+		"6 mutants: the hand-written specs kill 1 (1 precise), 1 elsewhere, 2 survive, 2 errors; 0/0 blind ones; faithful reference: passed, passed",
 		"requirement coverage: 1/",
 		"(not enforced: the run was limited to some mutants or specs)",
 	} {
@@ -345,6 +447,22 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "[8/8]") {
 		t.Errorf("no progress lines:\n%s", stderr.String())
+	}
+
+	stdout.Reset()
+	code = mainCode([]string{"-runner", self, "-work", t.TempDir(), "-explore", "2s", "-seed", "7", "-mutants", "batch-cap-101,batch-cap-99,rate-limit-half"}, &stdout, &stderr)
+	for _, want := range []string{
+		"s agreed ",
+		"s: 2 requests UA-BATCH-006*\n",
+		"s out of scope\n",
+		"exploration alone kills 1/2 in-scope mutants",
+	} {
+		if !strings.Contains(oneSpaced(stdout.String()), want) {
+			t.Errorf("with -explore, output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if code != 1 {
+		t.Errorf("survivors of the specs: exit %d, want 1", code)
 	}
 
 	stdout.Reset()
