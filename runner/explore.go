@@ -47,7 +47,7 @@ func exploreCmd(args []string) int {
 	duration := fs.Duration("time", 30*time.Second, "time the exploration may take at most, shrinking not counted")
 	shrink := fs.Duration("shrink-time", explore.DefaultShrinkTime, "time shrinking a disagreement may take at most (a run takes at most --time and this)")
 	group := fs.String("group", explore.All.Name, "requests aimed at one requirement group: "+groupNames())
-	exclusive := fs.Bool("exclusive", false, "with --target: nothing else writes to the target's apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
+	exclusive := fs.Bool("exclusive", false, "with --target or --compare: nothing else writes to those targets' apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
 	clients := fs.Int("clients", 0, fmt.Sprintf("after the sequential exploration, this many clients (at most %d) race generated operations at a few listed users, and each history is checked for linearizability against the model; 0: none", history.MaxClients))
 	historyTime := fs.Duration("history-time", 10*time.Second, "with --clients: time the concurrent histories may take at most, checks included")
 	compare := fs.String("compare", "", "target file of an OLD endpoint: every request goes to it first, then to the target explored (NEW: --target's, or the bundled reference), each answer is held to the model, and NEW to the alternatives OLD showed where the documents allow several; both targets need the same app roles and listed users; not with --clients (histories are not compared); the record file holds NEW's exchanges")
