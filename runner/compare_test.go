@@ -9,15 +9,17 @@ import (
 	"testing"
 
 	"github.com/attrconform/attrconform/internal/bundled"
+	"github.com/attrconform/attrconform/internal/mutant"
 	"github.com/attrconform/attrconform/reference"
+	"github.com/attrconform/attrconform/report"
 	"github.com/attrconform/attrconform/target"
 )
 
-// oldTarget serves the bundled tenant, faithful, in this process as OLD,
-// under another org, other app names and other tokens (requests are mapped
-// by role and user name), committing at once and unthrottled; it returns
-// its target file.
-func oldTarget(t *testing.T) (file string, tg *target.Target) {
+// oldTarget serves the bundled tenant in this process as OLD, faithful or
+// with a mutant, under another org, other app names and other tokens
+// (requests are mapped by role and user name), committing at once and
+// unthrottled; it returns its target file.
+func oldTarget(t *testing.T, defect string) (file string, tg *target.Target) {
 	t.Helper()
 	tg, err := reference.BundledTarget()
 	if err != nil {
@@ -34,7 +36,13 @@ func oldTarget(t *testing.T) (file string, tg *target.Target) {
 			}
 		}
 	}
-	srv, err := bundled.Start(tg, bundled.Options{RaceWindow: reference.NoRaceWindow})
+	o := bundled.Options{RaceWindow: reference.NoRaceWindow}
+	if defect != "" {
+		if o.Defect, err = mutant.Defect(defect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := bundled.Start(tg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +61,7 @@ func compareArgs(old string, more ...string) []string {
 // neither target's tokens in the output.
 func TestCompareFaithfulTargetsAgree(t *testing.T) {
 	t.Parallel()
-	old, tg := oldTarget(t)
+	old, tg := oldTarget(t, "")
 	dir := t.TempDir()
 	res := runRunner(t, compareArgs(old, "--seed", "7", "--steps", "400", "--report-dir", dir)...)
 	if res.code != 0 || !strings.Contains(res.stdout, "NEW kept every alternative OLD showed (seed 7)") || !strings.Contains(res.stdout, "compared with OLD") {
@@ -75,7 +83,7 @@ func TestCompareFaithfulTargetsAgree(t *testing.T) {
 // counterexample in the report directory.
 func TestCompareFindsADifferentAlternative(t *testing.T) {
 	t.Parallel()
-	old, tg := oldTarget(t)
+	old, tg := oldTarget(t, "")
 	legacy, err := reference.BundledTarget()
 	if err != nil {
 		t.Fatal(err)
@@ -109,18 +117,34 @@ func TestCompareFindsADifferentAlternative(t *testing.T) {
 	assertNoSecrets(t, res, dir, tg)
 }
 
-// NEW breaks a rule (a PUT replaces the user's map instead of merging):
-// exit 1, the disagreement names NEW and the requirement, with both
-// answers of each request.
-func TestCompareReportsADisagreementOfNEW(t *testing.T) {
+// Either target breaking a rule (a PUT replaces the user's map instead of
+// merging): exit 1, the disagreement names that target and the
+// requirement, with both answers of each request, and the requirement
+// fails in the report family with that target's answer.
+func TestCompareReportsADisagreementOfEitherTarget(t *testing.T) {
 	t.Parallel()
-	old, _ := oldTarget(t)
-	res := runRunner(t, compareArgs(old, "--mutant", "put-replaces", "--group", "write", "--seed", "11", "--steps", "3000")...)
-	if res.code != 1 || !regexp.MustCompile(`DISAGREEMENT of NEW \(http://127\.0\.0\.1:\d+\) with the documents' model: .*UA-PUT-004`).MatchString(res.stdout) {
-		t.Fatalf("exit %d (want 1, a disagreement of NEW naming UA-PUT-004)\n%s\n%s", res.code, res.stdout, res.stderr)
-	}
-	if !regexp.MustCompile(`(?m)^  1\. OLD .*\n +NEW `).MatchString(res.stdout) || !strings.Contains(res.stdout, "NEW answered ") {
-		t.Errorf("the report does not show both answers\n%s", res.stdout)
+	for _, side := range []string{"OLD", "NEW"} {
+		t.Run(side, func(t *testing.T) {
+			t.Parallel()
+			oldDefect, more := "", []string{"--mutant", "put-replaces"}
+			if side == "OLD" {
+				oldDefect, more = "put-replaces", nil
+			}
+			old, _ := oldTarget(t, oldDefect)
+			dir := t.TempDir()
+			res := runRunner(t, compareArgs(old, append(more, "--group", "write", "--seed", "11", "--steps", "3000", "--report-dir", dir)...)...)
+			if res.code != 1 || !regexp.MustCompile(`DISAGREEMENT of `+side+` \(http://127\.0\.0\.1:\d+\) with the documents' model: .*UA-PUT-004`).MatchString(res.stdout) {
+				t.Fatalf("exit %d (want 1, a disagreement of %s naming UA-PUT-004)\n%s\n%s", res.code, side, res.stdout, res.stderr)
+			}
+			if !regexp.MustCompile(`(?m)^  1\. OLD .*\n +NEW `).MatchString(res.stdout) || !strings.Contains(res.stdout, side+" answered ") {
+				t.Errorf("the report does not show both answers and %s's\n%s", side, res.stdout)
+			}
+			r := requirement(readSummary(t, filepath.Join(dir, "requirements.json")), "UA-PUT-004")
+			org := map[string]string{"OLD": "/oldorg/", "NEW": "/acme/"}[side]
+			if r.Verdict != report.Fail || len(r.Failures) == 0 || r.Failures[0].Exchange == nil || !strings.HasPrefix(r.Failures[0].Exchange.Path, org) {
+				t.Errorf("UA-PUT-004: %s, want FAIL with %s's exchange: %+v", r.Verdict, side, r.Failures)
+			}
+		})
 	}
 }
 
