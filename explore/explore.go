@@ -532,6 +532,9 @@ func (x *explorer) send(c call) (Step, string, error) {
 	}
 	end := time.Now()
 	s := Step{Request: c.req, Exchange: evidence.Exchange{Method: method, Path: x.fullPath(c.req.App) + path, RequestBody: body, Sent: start, Received: end}}
+	if c.req.Principal.Kind == model.KindUnknown {
+		s.Unlisted = c.auth
+	}
 	switch {
 	case errors.As(err, &v) && v.Side == "response":
 		s.Status, s.Header, s.ResponseBody = v.Status, v.Header, string(v.Body)
