@@ -679,6 +679,9 @@ func (s *side) send(c call) (Step, string, error) {
 	}
 	end := time.Now()
 	st := Step{Request: c.req, Exchange: evidence.Exchange{Method: method, Path: s.fullPath(c.req.App) + path, RequestBody: body, Sent: start, Received: end}}
+	if c.req.Principal.Kind == model.KindUnknown {
+		st.Unlisted = c.auth
+	}
 	switch {
 	case errors.As(err, &v) && v.Side == "response":
 		st.Status, st.Header, st.ResponseBody = v.Status, v.Header, string(v.Body)

@@ -106,6 +106,9 @@ func (x *explorer) couldCreate(r model.Request) bool {
 // and the answer.
 type Step struct {
 	Request model.Request
+	// Unlisted is the Authorization sent for a principal no app issued
+	// (a made-up token, no secret), so that a replay sends the same one.
+	Unlisted string
 	evidence.Exchange
 	// Problems are the model's findings, on the step that disagreed;
 	// Allowed are the answers the documents allow it.
@@ -363,6 +366,9 @@ func record(seq int, s Step, t *target.Target, redact func(string) string) proxy
 	}
 	if s.Request.Fault != "" {
 		rec.RequestHeader.Set(wire.FaultHeader, s.Request.Fault)
+	}
+	if s.Unlisted != "" {
+		rec.RequestHeader.Set("Authorization", s.Unlisted)
 	}
 	if ct := s.Header.Get("Content-Type"); ct != "" {
 		rec.Header = http.Header{"Content-Type": {ct}}

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,5 +86,36 @@ func TestTheCleanupNamesWhatItCouldNotRestore(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the cleanup took %v", took)
+	}
+}
+
+// The leak check reads each user back: an answer that shows nothing of
+// what the user holds (here a server error) is no clean check but
+// a cleanup error naming the user; a 404 for an emptied user is clean.
+func TestTheLeakCheckNeedsAnAnswerThatShowsTheUser(t *testing.T) {
+	refuse := map[string]bool{"bob": true}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		user := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		switch {
+		case r.Method == http.MethodDelete:
+			w.Write([]byte(`{"timestamp":` + strconv.FormatInt(time.Now().UnixMilli(), 10) + `,"data":true,"duration":0}`))
+		case refuse[user]:
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"error":"internal","error_description":"the store is down","timestamp":1,"duration":0}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"error":"not_found","error_description":"no such user","timestamp":1,"duration":0}`))
+		}
+	}))
+	defer srv.Close()
+	users := []target.User{{Name: "alice"}, {Name: "bob"}}
+	e, err := NewEnv(&target.Target{BaseURL: srv.URL, Org: "acme", App: target.App{Name: "chat", AdminToken: "YWMtAdmin-0123456789", Users: users}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks, err := e.RestoreUsers(nil)
+	if len(leaks) > 0 || err == nil || !strings.Contains(err.Error(), "the leak check of chat/bob: 500") || strings.Contains(err.Error(), "alice") {
+		t.Fatalf("leaks %v, error %v: want bob's check refused, alice's clean", leaks, err)
 	}
 }

@@ -42,6 +42,9 @@ type Record struct {
 	App     string `json:"app,omitempty"`
 	AppRole string `json:"appRole,omitempty"`
 
+	// RequestHeader never holds a token of the target; its Authorization
+	// is at most the made-up token of an unlisted principal (runner
+	// explore's records), which a replay sends as it is.
 	RequestHeader http.Header `json:"requestHeader,omitempty"`
 	RequestBody   Body        `json:"requestBody"`
 	Status        int         `json:"status"`

@@ -110,7 +110,9 @@ func (p *Proxy) replayRequest(rec Record) (*http.Request, string) {
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 	case judge.KindUnknown:
-		req.Header.Set("Authorization", "Bearer "+unlistedToken)
+		if req.Header.Get("Authorization") == "" { // else the record's own made-up token
+			req.Header.Set("Authorization", "Bearer "+unlistedToken)
+		}
 	}
 	return req, ""
 }

@@ -287,3 +287,19 @@ func TestDryRunSendsNothingToTheNodes(t *testing.T) {
 		t.Fatalf("exit %d, %d requests reached the nodes\n%s%s", res.code, hits, res.stdout, res.stderr)
 	}
 }
+
+// runner explore against three nodes over one etcd cluster, as a live
+// target (--target with nodes:, --exclusive): the model agrees with every
+// answer, and every concurrent history, its clients spread over the
+// nodes, is linearizable.
+func TestExploreAgreesWithThreeNodesOverEtcd(t *testing.T) {
+	t.Parallel()
+	c := etcdtest.New(t, etcdtest.Options{})
+	file := startCluster(t, c.Endpoints(), cluster.Options{Nodes: 3})
+	res := runRunner(t, "explore", "--target", file, "--exclusive", "--steps", "300", "--time", "30s", "--clients", "4", "--history-time", "5s")
+	m := histories.FindStringSubmatch(res.stdout)
+	if res.code != 0 || m == nil || m[1] == "0" || m[2] != "0" || m[3] != "0" {
+		t.Fatalf("exit %d, histories %v: want exit 0 and every history linearizable\n%s\n%s", res.code, m, res.stdout, res.stderr)
+	}
+	t.Log(m[0])
+}

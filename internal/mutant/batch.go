@@ -81,7 +81,8 @@ func init() {
 			})
 		})})
 	register(Mutant{Name: "batch-ignores-properties", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"},
-		Doc: "batch get returns every attribute of each target, whatever properties asks for",
+		Also: []string{"UA-BATCH-001", "UA-BATCH-005", "UA-BATCH-007", "UA-BATCH-009", "UA-BATCH-010", "UA-BATCH-011", "UA-NAME-003"},
+		Doc:  "batch get returns every attribute of each target, whatever properties asks for (every batch spec asks for properties and holds the answer's data to them, UA-BATCH-001, UA-BATCH-005, UA-BATCH-007, UA-BATCH-009, UA-BATCH-010, UA-BATCH-011 and UA-NAME-003 among them)",
 		Apply: handlerOnly(editBatchRequest(func(req map[string]json.RawMessage) {
 			delete(req, "properties")
 		}))})
@@ -93,8 +94,8 @@ func init() {
 				req["properties"], _ = json.Marshal(props[:1])
 			}
 		}))})
-	register(Mutant{Name: "batch-empty-for-missing", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"},
-		Doc:   "batch get lists requested properties a target does not have, with the value \"\"",
+	register(Mutant{Name: "batch-empty-for-missing", Breaks: []string{"UA-BATCH-002", "UA-BATCH-003"}, Also: []string{"UA-CONC-001", "UA-CONC-003"},
+		Doc:   "batch get lists requested properties a target does not have, with the value \"\" (the race specs' histories read with batches too: a filled-in property is a read no order of the writes explains, UA-CONC-001 and UA-CONC-003)",
 		Apply: handlerOnly(editBatchData(fillMissing))})
 }
 

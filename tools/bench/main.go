@@ -62,9 +62,9 @@ func main() {
 	exchanges := flag.Int("exchanges", 1000, "sequential exchanges per side per validation round")
 	suiteRuns := flag.Int("suite-runs", 3, "timed runs of the suite (0 skips it)")
 	goBench := flag.Bool("gobench", true, "run the Go benchmarks of packages reference and contract too")
-	only := flag.String("only", "", "comma-separated parts to run: throughput, validation, suite, cluster, gobench (default all)")
+	only := flag.String("only", "", "comma-separated parts to run: throughput, validation, suite, explore, cluster, gobench (default all)")
 	flag.Parse()
-	parts = map[string]bool{"throughput": true, "validation": true, "suite": *suiteRuns > 0, "cluster": true, "gobench": *goBench}
+	parts = map[string]bool{"throughput": true, "validation": true, "suite": *suiteRuns > 0, "explore": *suiteRuns > 0, "cluster": true, "gobench": *goBench}
 	if *only != "" {
 		parts = map[string]bool{}
 		for _, p := range strings.Split(*only, ",") {
@@ -101,6 +101,8 @@ func (f figure) format(v float64) string {
 		return fmt.Sprintf("%.1f%%", v)
 	case "s":
 		return fmt.Sprintf("%.1f s", v)
+	case "/s":
+		return fmt.Sprintf("%.0f/s", v)
 	}
 	return fmt.Sprintf("%.2f", v)
 }
@@ -161,6 +163,14 @@ func run(out string, rounds int, roundTime time.Duration, workers, exchanges, su
 			return err
 		}
 		figures = append(figures, suite...)
+	}
+	if parts["explore"] {
+		fmt.Println("bench: runner explore, limits lifted and at the vendor's rate …")
+		ex, err := exploreFigures(suiteRuns)
+		if err != nil {
+			return err
+		}
+		figures = append(figures, ex...)
 	}
 	if parts["cluster"] {
 		fmt.Println("bench: three reference nodes over etcd against one node in memory …")
@@ -731,12 +741,18 @@ func document(env string, started time.Time, took time.Duration, rounds int, rou
   a `+"`go build ./runner`"+` first; the built binary is timed alongside to separate compiling and linking from the suite.
   The suite's own pace is bounded by its client budget (100 requests/s per app), the rate-limit specs (which wait out
   a Retry-After of 1 s) and the reference's 10 ms race window on each PUT.
+- **Exploration.** The built runner's `+"`explore --seed 1`"+` for 10 s, %d runs: against the in-process reference, whose
+  rate limits and race window the exploration lifts (its pace is the model's, the contract validation's and the
+  reference's), and against the bundled reference started as a live target (vendor-like: 100 requests/s per app and
+  operation, 10 ms race window), with `+"`--target`"+` and `+"`--exclusive`"+`. Generated requests per second count the requests
+  the generators drew, not those that empty the users between sequences. The floors are the pace at which the default
+  run's exploration of a second or two still reaches the model's corners.
 - **Three nodes over etcd.** Three reference nodes, each with its own etcd client, over a three-member etcd cluster in
   the same process (go.etcd.io/etcd/server/v3/embed, fsync on as etcd runs by default, every member on the same disk),
   against one node over the in-memory store; the same clients, spread over the three nodes, alternate with the single
   node round by round (no target: every PUT is a consistent read and a transaction through raft, every GET a
   linearizable read). The suite's wall time is the built runner against three such nodes, with nodes: in the target.
-`, workers, roundTime, rounds, exchanges, suiteRuns)
+`, workers, roundTime, rounds, exchanges, suiteRuns, suiteRuns)
 	if goOut != "" {
 		b.WriteString("\n## Go benchmarks\n\n`go test -run '^$' -bench . -benchmem -count 1 ./reference/ ./contract/ ./history/` in the same run. Handler: the handler called directly\n")
 		b.WriteString("(the bare side is a handler that writes the same bytes; most of its time is building the request). Loopback: behind a\n")

@@ -48,6 +48,7 @@ type options struct {
 	runner, pkg, work, labelFilter, mutants string
 	root                                    string // the repository root, which mutants' fixtures are relative to
 	fixture, raceWindow                     string // runner flags for every run; "" leaves them out
+	exploreBlind                            bool   // explore the blind mutants only
 	workers, soak                           int
 	timeout, deadline, explore              time.Duration
 	seed                                    uint64 // runner explore's --seed
@@ -70,6 +71,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.deadline, "deadline", 0, "time limit of the whole command; 0 means none (runs still have -timeout)")
 	fs.DurationVar(&o.explore, "explore", 0, "time of runner explore alone against each target (the exploration column); 0 leaves it out")
 	fs.Uint64Var(&o.seed, "seed", 1, "runner explore's --seed in every exploration")
+	fs.BoolVar(&o.exploreBlind, "explore-blind", false, "with -explore: explore the faithful reference and the blind mutants only (the exploration's shares are then not enforced)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -133,7 +135,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 				dir = filepath.Join(dir, fmt.Sprint(i+1))
 			}
 			jobs = append(jobs, job{target: ti, round: i, soak: o.soak > 0, t: t, dir: dir})
-			if o.explore > 0 && (t.faithful() || t.inScope()) {
+			if o.explore > 0 && (t.faithful() || (t.inScope() && (t.blind || !o.exploreBlind))) {
 				jobs = append(jobs, job{target: ti, explore: true, t: t, dir: filepath.Join(dir, "explore")})
 			}
 		}
@@ -163,7 +165,8 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		// Coverage decides only a run over every mutant and every spec.
-		ok = writeTable(stdout, targets, specs, explorations, wall, cat.Requirements, o.mutants == "" && o.labelFilter == "" && o.fixture == "" && o.raceWindow == "")
+		everything := o.mutants == "" && o.labelFilter == "" && o.fixture == "" && o.raceWindow == ""
+		ok = writeTable(stdout, targets, specs, explorations, wall, cat.Requirements, gates{coverage: everything, exploration: everything && !o.exploreBlind})
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "mutation: stopped early (%v)\n", context.Cause(ctx))

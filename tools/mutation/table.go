@@ -216,13 +216,17 @@ func idList(t target, ids []string) string {
 	return strings.Join(shown, " ")
 }
 
+// gates are the measures a run over every mutant decides: the requirement
+// coverage (every spec ran) and the exploration's shares (every in-scope
+// mutant was explored).
+type gates struct{ coverage, exploration bool }
+
 // writeTable prints one row per target, the closing lines and the
 // requirement coverage; explorations[i], when not nil, is runner explore's
 // run against targets[i]. It reports whether every target proved what it
-// should, whether the exploration met its targets and, when gate is set
-// (a run over every mutant and spec), whether every testable MUST/SHOULD
-// requirement of reqs is covered.
-func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, wall time.Duration, reqs []catalog.Requirement, gate bool) bool {
+// should and, as far as gate says, whether the exploration met its
+// targets and every testable MUST/SHOULD requirement of reqs is covered.
+func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, wall time.Duration, reqs []catalog.Requirement, gate gates) bool {
 	withExplore := slices.ContainsFunc(explorations, func(r *run) bool { return r != nil })
 	header := []string{"MUTANT", "SPECS", "FAILED REQUIREMENTS (* = broken by the mutant, + = in its Also)", "TIME"}
 	if withExplore {
@@ -295,14 +299,14 @@ func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, 
 	if withExplore {
 		m := measure(targets, explorations)
 		fmt.Fprintln(w, m)
-		explorationOK = m.ok() || !gate
-		if !m.ok() && !gate {
-			fmt.Fprintln(w, "  (not enforced: the run was limited to some mutants or specs)")
+		explorationOK = m.ok() || !gate.exploration
+		if !m.ok() && !gate.exploration {
+			fmt.Fprintln(w, "  (not enforced: the run explored some mutants only)")
 		}
 	}
 	covered := true
 	if reqs != nil {
-		covered = writeCoverage(w, coverage(reqs, targets, runs), gate)
+		covered = writeCoverage(w, coverage(reqs, targets, runs), gate.coverage)
 	}
 	switch {
 	case !allOK:

@@ -194,7 +194,7 @@ func TestCoverage(t *testing.T) {
 		t.Fatalf("coverage: %s", got)
 	}
 	var out bytes.Buffer
-	if writeTable(&out, targets, runs, nil, time.Minute, reqs, true) {
+	if writeTable(&out, targets, runs, nil, time.Minute, reqs, gates{coverage: true}) {
 		t.Fatalf("an uncovered MUST must fail a gated table:\n%s", out.String())
 	}
 	for _, want := range []string{
@@ -211,13 +211,13 @@ func TestCoverage(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, false) || !strings.Contains(out.String(), "(not enforced: the run was limited to some mutants or specs)") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, gates{}) || !strings.Contains(out.String(), "(not enforced: the run was limited to some mutants or specs)") {
 		t.Fatalf("a run over some mutants prints coverage without failing on it:\n%s", out.String())
 	}
 	// q's run failing only A makes it precise: A covered, the gate passes.
 	runs[2] = run{exit: 1, summary: summaryOf(map[string]string{"UA-A-001": "FAIL"}, 4, 1, 0)}
 	out.Reset()
-	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, true) || !strings.Contains(out.String(), "requirement coverage: 2/2 testable MUST/SHOULD IDs") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, reqs, gates{coverage: true}) || !strings.Contains(out.String(), "requirement coverage: 2/2 testable MUST/SHOULD IDs") {
 		t.Fatalf("full coverage must pass:\n%s", out.String())
 	}
 }
@@ -235,7 +235,7 @@ func TestTable(t *testing.T) {
 		{exit: 0, summary: summaryOf(nil, 5, 0, 0), elapsed: 4 * time.Second, dir: "/tmp/z"},
 	}
 	var out bytes.Buffer
-	if writeTable(&out, targets, runs, nil, time.Minute, nil, false) {
+	if writeTable(&out, targets, runs, nil, time.Minute, nil, gates{}) {
 		t.Fatal("a survivor must fail the table")
 	}
 	for _, want := range []string{
@@ -253,12 +253,12 @@ func TestTable(t *testing.T) {
 	}
 	runs[2] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if !writeTable(&out, targets, runs, nil, time.Minute, nil, false) || !strings.Contains(out.String(), "mutation: every mutant killed") {
+	if !writeTable(&out, targets, runs, nil, time.Minute, nil, gates{}) || !strings.Contains(out.String(), "mutation: every mutant killed") {
 		t.Fatalf("every mutant killed and the faithful reference passing must pass:\n%s", out.String())
 	}
 	runs[0] = run{exit: 1, summary: summaryOf(all, 2, 3, 0)}
 	out.Reset()
-	if writeTable(&out, targets, runs, nil, time.Minute, nil, false) {
+	if writeTable(&out, targets, runs, nil, time.Minute, nil, gates{}) {
 		t.Fatalf("a failing faithful reference must fail the table:\n%s", out.String())
 	}
 }
@@ -280,7 +280,7 @@ func TestTableWithExploration(t *testing.T) {
 	short := &run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 0, 1, 0), shrunk: 3, elapsed: 4 * time.Second}
 	history := &run{exit: 1, summary: summaryOf(map[string]string{"UA-C-001": "FAIL"}, 0, 1, 0), history: true, elapsed: 20 * time.Second}
 	var out bytes.Buffer
-	if !writeTable(&out, targets, specs, []*run{agree, short, history, nil}, time.Minute, nil, true) {
+	if !writeTable(&out, targets, specs, []*run{agree, short, history, nil}, time.Minute, nil, gates{coverage: true, exploration: true}) {
 		t.Fatalf("every mutant killed by one or the other must pass:\n%s", out.String())
 	}
 	for _, want := range []string{
@@ -299,19 +299,22 @@ func TestTableWithExploration(t *testing.T) {
 
 	long := &run{exit: 1, summary: summaryOf(map[string]string{"UA-B-001": "FAIL"}, 0, 1, 0), shrunk: 9}
 	out.Reset()
-	if writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, true) || !strings.Contains(out.String(), "the exploration alone missed its targets") {
+	if writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, gates{coverage: true, exploration: true}) || !strings.Contains(out.String(), "the exploration alone missed its targets") {
 		t.Fatalf("a long counterexample of one in one must fail a gated table:\n%s", out.String())
 	}
 	out.Reset()
-	if !writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, false) {
+	if !writeTable(&out, targets, specs, []*run{agree, long, history, nil}, time.Minute, nil, gates{}) {
 		t.Fatalf("a run over some mutants reports the exploration's targets without failing on them:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "(not enforced: the run explored some mutants only)") {
+		t.Errorf("the exploration's targets not enforced, silently:\n%s", out.String())
+	}
 	out.Reset()
-	if writeTable(&out, targets, specs, []*run{agree, short, {exit: 0, dir: "/tmp/b"}, nil}, time.Minute, nil, false) {
+	if writeTable(&out, targets, specs, []*run{agree, short, {exit: 0, dir: "/tmp/b"}, nil}, time.Minute, nil, gates{}) {
 		t.Fatalf("a blind mutant neither kills must fail:\n%s", out.String())
 	}
 	out.Reset()
-	if writeTable(&out, targets, specs, []*run{{exit: 1, dir: "/tmp/f"}, short, history, nil}, time.Minute, nil, false) ||
+	if writeTable(&out, targets, specs, []*run{{exit: 1, dir: "/tmp/f"}, short, history, nil}, time.Minute, nil, gates{}) ||
 		!strings.Contains(out.String(), "faithful: exploration reports in /tmp/f") {
 		t.Fatalf("a disagreement on the faithful reference must fail:\n%s", out.String())
 	}
@@ -463,6 +466,21 @@ func TestCommandWithFakeRunner(t *testing.T) {
 	}
 	if code != 1 {
 		t.Errorf("survivors of the specs: exit %d, want 1", code)
+	}
+
+	// -explore-blind: the faithful reference and the blind mutants only.
+	stdout.Reset()
+	code = mainCode([]string{"-runner", self, "-work", t.TempDir(), "-explore", "2s", "-seed", "7", "-explore-blind", "-mutants", "batch-cap-101,form-split-last-equals"}, &stdout, &stderr)
+	if !regexp.MustCompile(`(?m)^batch-cap-101 .* -$`).MatchString(stdout.String()) {
+		t.Errorf("with -explore-blind, batch-cap-101 (not blind) explored:\n%s", stdout.String())
+	}
+	for _, want := range []string{"s agreed ", "form-split-last-equals SURVIVED - ", "s SURVIVED "} {
+		if !strings.Contains(oneSpaced(stdout.String()), want) {
+			t.Errorf("with -explore-blind, output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if code != 1 {
+		t.Errorf("a blind mutant neither kills: exit %d, want 1", code)
 	}
 
 	stdout.Reset()
