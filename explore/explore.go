@@ -66,6 +66,12 @@ type Options struct {
 	Disposable bool
 	// Log receives a line per disagreement; nil: none.
 	Log io.Writer
+	// Old, when set, is a second target to compare Env's with (OLD, Env
+	// being NEW): every request goes to OLD, then to NEW, each held to the
+	// model, and NEW to the alternatives OLD showed (compare.go). It must
+	// have Env's shape (SameShape). OldExclusive is Exclusive for OLD.
+	Old          *framework.Env
+	OldExclusive bool
 }
 
 // Result is what an exploration found.
@@ -78,13 +84,14 @@ type Result struct {
 	// Exercised counts, per requirement, the answers judged on it.
 	Exercised map[string]int
 	// Choices are the alternatives the target showed where the documents
-	// allow several.
-	Choices []model.Alternative
+	// allow several; OldChoices those OLD showed, when comparing.
+	Choices, OldChoices []model.Alternative
 	// Notes say what else happened: worlds dropped to bound the state,
 	// data created on a generated name and deleted again.
 	Notes []string
-	// Disagreement is the first answer the model did not allow, shrunk;
-	// nil when the target agreed with the model throughout.
+	// Disagreement is the first answer the model did not allow, or the
+	// first difference between two targets compared, shrunk; nil when the
+	// target agreed with the model throughout.
 	Disagreement *Disagreement
 	Elapsed      time.Duration
 }
@@ -128,11 +135,10 @@ func Run(o Options) (Result, error) {
 	if o.Group.Name == "" {
 		o.Group = All
 	}
-	cfg, err := model.ConfigOf(o.Env.Target, o.Exclusive)
+	x, err := newExplorer(o)
 	if err != nil {
 		return Result{}, err
 	}
-	x := newExplorer(o, cfg)
 	checks := o.Steps/o.StepsPerSequence*2 + 2
 	if err := configureRapid(o.Seed, checks, o.StepsPerSequence, o.ShrinkTime); err != nil {
 		return Result{}, err
@@ -149,18 +155,23 @@ func Run(o Options) (Result, error) {
 	case x.harness != nil:
 		return x.res, x.harness
 	case t.Failed() && x.last == nil:
-		return x.res, fmt.Errorf("explore: the explorer itself failed (a bug of the harness, not of the target):\n%s", o.Env.Redactor.Redact(t.log()))
+		return x.res, fmt.Errorf("explore: the explorer itself failed (a bug of the harness, not of the target):\n%s", x.redact(t.log()))
 	case t.Failed():
 		d := x.last
-		d.Log = o.Env.Redactor.Redact(t.log())
+		d.Log = x.redact(t.log())
 		d.Flaky = strings.Contains(d.Log, "flaky test")
 		x.res.Disagreement = d
-		x.logf("explore: DISAGREEMENT %s after %d sequences (seed %d)\n", strings.Join(d.IDs, ", "), x.res.Sequences, o.Seed)
+		x.logf("explore: %s after %d sequences (seed %d)\n", d.Headline(), x.res.Sequences, o.Seed)
 	}
-	if !t.Failed() {
-		x.choices = mergeChoices(x.choices, x.state.Choices())
+	for _, s := range x.sides() {
+		if !t.Failed() {
+			s.choices = mergeChoices(s.choices, s.state.Choices())
+		}
 	}
 	x.res.Choices = x.choices
+	if x.old != nil {
+		x.res.OldChoices = x.old.choices
+	}
 	return x.res, nil
 }
 
@@ -238,29 +249,23 @@ func (b *bufferTB) Fail()                          { b.mu.Lock(); b.failed = tru
 
 var _ rapid.TB = (*bufferTB)(nil)
 
-// explorer is the state of one run.
+// explorer is the state of one run: the target explored (its side) and,
+// when comparing, OLD's.
 type explorer struct {
+	*side
+	old   *side
 	o     Options
-	env   *framework.Env
-	m     *model.Model
-	cfg   model.Config
 	roles []string // the apps explored, main first
 	// principals are the tokens to send, per app role addressed.
 	principals map[string][]principal
-	// faults: the target has fault hooks and opted in to them.
+	// faults: the targets have fault hooks and opted in to them.
 	faults bool
 	start  time.Time
 	// failed: a disagreement was found; rapid now reproduces and shrinks
 	// it, outside the step and time bounds.
 	failed  bool
 	harness error
-	// choices are the alternatives the target showed in earlier sequences,
-	// which every sequence holds it to, each with the exchange that showed
-	// it (its witness).
-	choices   []model.Alternative
-	witnesses map[string]Step
-	// the sequence running: the model's state and what was sent.
-	state model.State
+	// the sequence running: what was sent.
 	trace []Step
 	// emptied and setup are where in trace the users were known empty and
 	// where the generated requests start; inSetup while before the latter.
@@ -270,25 +275,52 @@ type explorer struct {
 	res            Result
 }
 
+// side is one target of a run with the model judging it.
+type side struct {
+	name string // OLD or NEW when comparing, else ""
+	env  *framework.Env
+	m    *model.Model
+	cfg  model.Config
+	// auth is the Authorization header of each of the target's principals.
+	auth map[model.Principal]string
+	// choices are the alternatives the target showed in earlier sequences,
+	// which every sequence holds it to, each with the exchange that showed
+	// it (its witness); shown are the witnesses of the sequence running.
+	choices          []model.Alternative
+	witnesses, shown map[string]Step
+	// state is the model's state of the sequence running.
+	state model.State
+}
+
+func newSide(name string, env *framework.Env, exclusive bool) (*side, error) {
+	cfg, err := model.ConfigOf(env.Target, exclusive)
+	if err != nil {
+		return nil, err
+	}
+	s := &side{name: name, env: env, m: model.New(cfg), cfg: cfg, auth: map[model.Principal]string{}, witnesses: map[string]Step{}}
+	for _, p := range principalsOf(env.Target) {
+		s.auth[p.p] = p.auth
+	}
+	return s, nil
+}
+
+// witness is the exchange that showed the alternative of a choice: in the
+// sequence running, else in an earlier one.
+func (s *side) witness(choice string) Step {
+	if w, ok := s.shown[choice]; ok {
+		return w
+	}
+	return s.witnesses[choice]
+}
+
 // principal is a token to send and who the model takes it for.
 type principal struct {
 	p    model.Principal
 	auth string
 }
 
-func newExplorer(o Options, cfg model.Config) *explorer {
-	x := &explorer{o: o, env: o.Env, m: model.New(cfg), cfg: cfg, start: time.Now(), principals: map[string][]principal{}, witnesses: map[string]Step{},
-		res: Result{Seed: o.Seed, Group: o.Group.Name, Exercised: map[string]int{}}}
-	t := o.Env.Target
-	x.faults = t.FaultHooks && t.OptedIn(target.OptInHooks)
-	for _, role := range t.Roles() {
-		if role == "rate_limited" {
-			continue // its low budget is for the rate-limit specs
-		}
-		if role == target.MainApp || slices.Contains(o.Group.Apps, role) {
-			x.roles = append(x.roles, role)
-		}
-	}
+// principalsOf lists the target's admin and user tokens, app by app.
+func principalsOf(t *target.Target) []principal {
 	var all []principal
 	for _, role := range t.Roles() {
 		a := t.AppByRole(role)
@@ -299,6 +331,41 @@ func newExplorer(o Options, cfg model.Config) *explorer {
 			}
 		}
 	}
+	return all
+}
+
+func newExplorer(o Options) (*explorer, error) {
+	cur, err := newSide("", o.Env, o.Exclusive)
+	if err != nil {
+		return nil, err
+	}
+	x := &explorer{side: cur, o: o, start: time.Now(), principals: map[string][]principal{},
+		res: Result{Seed: o.Seed, Group: o.Group.Name, Exercised: map[string]int{}}}
+	t := o.Env.Target
+	x.faults = t.FaultHooks && t.OptedIn(target.OptInHooks)
+	if o.Old != nil {
+		if err := SameShape(o.Old.Target, t); err != nil {
+			return nil, fmt.Errorf("explore: %w", err)
+		}
+		if x.old, err = newSide(oldName, o.Old, o.OldExclusive); err != nil {
+			return nil, err
+		}
+		x.name = newName
+		old := o.Old.Target
+		x.faults = x.faults && old.FaultHooks && old.OptedIn(target.OptInHooks)
+		// Each side's messages and reports redact the other's secrets too.
+		o.Env.Redactor.Add(old.Secrets()...)
+		o.Old.Redactor.Add(t.Secrets()...)
+	}
+	for _, role := range t.Roles() {
+		if role == "rate_limited" {
+			continue // its low budget is for the rate-limit specs
+		}
+		if role == target.MainApp || slices.Contains(o.Group.Apps, role) {
+			x.roles = append(x.roles, role)
+		}
+	}
+	all := principalsOf(t)
 	// Per app: its own tokens (its admin first), the others', none, bad
 	// ones. An app the target does not have is addressed with the main
 	// app's admin token first.
@@ -319,12 +386,25 @@ func newExplorer(o Options, cfg model.Config) *explorer {
 	if slices.Contains(o.Group.Apps, model.NoSuchApp) {
 		x.roles = append(x.roles, model.NoSuchApp)
 	}
-	return x
+	return x, nil
 }
+
+// sides are the targets a request goes to, in order: OLD when comparing,
+// then the target explored.
+func (x *explorer) sides() []*side {
+	if x.old == nil {
+		return []*side{x.side}
+	}
+	return []*side{x.old, x.side}
+}
+
+// redact removes the secrets of the targets (each environment's redactor
+// knows both when comparing).
+func (x *explorer) redact(s string) string { return x.env.Redactor.Redact(s) }
 
 func (x *explorer) logf(format string, a ...any) {
 	if x.o.Log != nil {
-		fmt.Fprint(x.o.Log, x.env.Redactor.Redact(fmt.Sprintf(format, a...)))
+		fmt.Fprint(x.o.Log, x.redact(fmt.Sprintf(format, a...)))
 	}
 }
 
@@ -341,9 +421,13 @@ func (x *explorer) sequence(t *rapid.T) {
 	}
 	if !x.failed {
 		x.res.Sequences++
-		x.choices = mergeChoices(x.choices, x.state.Choices())
 	}
-	x.state = x.m.Init(x.choices...)
+	for _, s := range x.sides() {
+		if !x.failed {
+			s.choices = mergeChoices(s.choices, s.state.Choices())
+		}
+		s.state, s.shown = s.m.Init(s.choices...), map[string]Step{}
+	}
 	x.trace, x.emptied, x.setup, x.inSetup = nil, 0, 0, true
 	x.empty(t)
 	x.setup, x.inSetup = len(x.trace), false
@@ -376,7 +460,10 @@ func (x *explorer) empty(t *rapid.T) {
 		}
 	}
 	// What the setup learned of the users is the same whatever it found.
-	x.state, x.emptied = x.m.Empty(x.choices...), len(x.trace)
+	for _, s := range x.sides() {
+		s.state = s.m.Empty(s.choices...)
+	}
+	x.emptied = len(x.trace)
 	for _, role := range x.roles {
 		if ac := x.cfg.Apps[role]; role != model.NoSuchApp && !ac.Disabled && ac.Quota < model.DefaultAppBytes {
 			admin := x.principals[role][0]
@@ -397,56 +484,112 @@ func (x *explorer) step(t *rapid.T) {
 	x.do(t, c)
 }
 
-// do sends a request, judges the answer with the model and moves the
-// model's state on; a disagreement ends the sequence.
+// do sends a request to each side, judges each answer with its model and
+// moves the models' states on; a disagreement, or a difference between
+// the sides, ends the sequence.
 func (x *explorer) do(t *rapid.T, c call) {
-	s, finding, err := x.send(c)
 	x.res.Requests++
-	if err != nil {
-		x.harness = fmt.Errorf("explore: %s: %s", c.req, x.env.Redactor.Redact(err.Error()))
-		runtime.Goexit()
-	}
-	next, v := x.m.Observe(x.state, c.req, s.answer())
-	if finding != "" {
-		ids := []string{"UA-ERR-001"}
-		if s.Status == http.StatusOK {
-			ids = []string{"UA-GEN-003"}
+	var answers []answered
+	for _, s := range x.sides() {
+		a, err := s.answer(c)
+		if err != nil {
+			x.harness = fmt.Errorf("explore: %s%s: %s", s.label(), c.req, x.redact(err.Error()))
+			runtime.Goexit()
 		}
-		v.Problems = append(v.Problems, model.Problem{IDs: ids, Text: "the answer breaks openapi.yaml: " + finding})
+		answers = append(answers, a)
 	}
-	s.Problems, s.Allowed = v.Problems, v.Allowed
-	x.trace = append(x.trace, s)
-	created := c.req.Op == model.Put && s.Status == http.StatusOK && !x.listed(c.req.App, c.req.User)
-	if !v.OK() {
-		if created {
-			x.remove(c.req.App, c.req.User)
+	cur := answers[len(answers)-1]
+	if x.old != nil {
+		cur.step.Old = &answers[0].step
+	}
+	x.trace = append(x.trace, cur.step)
+	for _, a := range answers {
+		if a.v.OK() {
+			continue
 		}
-		x.last, x.failed = x.disagreement(v), true
+		for _, b := range answers {
+			if b.created {
+				b.side.remove(c.req.App, c.req.User)
+				x.note(fmt.Sprintf("a write to %q, a name without an account, was answered 200; its data was deleted", c.req.User))
+			}
+		}
+		x.last, x.failed = x.disagreement(a.side, a.v), true
 		// The message is the same whenever the same request gets the same
 		// status, so that rapid recognises the failure while it shrinks.
-		t.Fatalf("the target's answer disagrees with the model: %s -> %d", c.req.Op, s.Status)
+		t.Fatalf("the %sanswer disagrees with the model: %s -> %d", a.side.label(), c.req.Op, a.step.Status)
 	}
-	x.state = next
-	for _, a := range v.Seen {
-		if _, ok := x.witnesses[a.Choice]; !ok && !x.failed {
-			x.witnesses[a.Choice] = s
+	var seen []model.Alternative
+	for _, a := range answers {
+		s := a.side
+		s.state = a.next
+		seen = append(seen, a.v.Seen...)
+		for _, alt := range a.v.Seen {
+			s.shown[alt.Choice] = a.step
+			if _, ok := s.witnesses[alt.Choice]; !ok && !x.failed {
+				s.witnesses[alt.Choice] = a.step
+			}
+		}
+		if a.v.Dropped > 0 {
+			x.note(fmt.Sprintf("the model kept %d possible states and dropped %d more (model.MaxWorlds)", model.MaxWorlds, a.v.Dropped))
 		}
 	}
-	if v.Dropped > 0 {
-		x.note(fmt.Sprintf("the model kept %d possible states and dropped %d more (model.MaxWorlds)", model.MaxWorlds, v.Dropped))
+	if x.old != nil {
+		if diff := x.differ(seen, cur.v.IDs); diff != nil {
+			x.last, x.failed = x.difference(diff, answers[0].v, cur.v), true
+			t.Fatalf("the targets differ on an alternative: %s -> OLD %d, NEW %d", c.req.Op, answers[0].step.Status, cur.step.Status)
+		}
 	}
 	if !x.failed {
-		for _, id := range v.IDs {
+		for _, id := range cur.v.IDs {
 			x.res.Exercised[id]++
 		}
 	}
-	if created {
+	if slices.ContainsFunc(answers, func(a answered) bool { return a.created }) {
 		// Allowed (an admin's write may create the account), but the
 		// name must not keep data: delete it, judged like any request.
 		x.note(fmt.Sprintf("a write to %q, a name without an account, was answered 200; its data was deleted", c.req.User))
 		admin := x.principals[c.req.App][0]
 		x.do(t, call{req: model.Request{Principal: admin.p, App: c.req.App, Op: model.Delete, User: c.req.User}, auth: admin.auth})
 	}
+}
+
+// answered is one side's answer to a request, judged.
+type answered struct {
+	side *side
+	step Step
+	v    model.Verdict
+	next model.State
+	// created: a PUT to a name no listed user has was answered 200.
+	created bool
+}
+
+// answer sends a call to the side's target and judges the answer with its
+// model, in the state of the sequence running.
+func (s *side) answer(c call) (answered, error) {
+	step, finding, err := s.send(c)
+	if err != nil {
+		return answered{}, err
+	}
+	next, v := s.m.Observe(s.state, c.req, step.answer())
+	if finding != "" {
+		ids := []string{"UA-ERR-001"}
+		if step.Status == http.StatusOK {
+			ids = []string{"UA-GEN-003"}
+		}
+		v.Problems = append(v.Problems, model.Problem{IDs: ids, Text: "the answer breaks openapi.yaml: " + finding})
+	}
+	step.Problems, step.Allowed = v.Problems, v.Allowed
+	created := c.req.Op == model.Put && step.Status == http.StatusOK && !s.listed(c.req.App, c.req.User)
+	return answered{side: s, step: step, v: v, next: next, created: created}, nil
+}
+
+// label names the side in messages: "OLD " or "NEW ", or nothing when a
+// single target is explored.
+func (s *side) label() string {
+	if s.name == "" {
+		return ""
+	}
+	return s.name + " "
 }
 
 func (x *explorer) note(n string) {
@@ -456,32 +599,36 @@ func (x *explorer) note(n string) {
 }
 
 // remove deletes a generated name's data a faulty answer created.
-func (x *explorer) remove(role, name string) {
-	admin := x.principals[role][0]
-	x.caller(call{req: model.Request{App: role}, auth: admin.auth}).Send(http.MethodDelete, model.Request{Op: model.Delete, User: name}.Path(), "", "")
-	x.note(fmt.Sprintf("a write to %q, a name without an account, was answered 200; its data was deleted", name))
+func (s *side) remove(role, name string) {
+	admin := model.Principal{Kind: model.KindAdmin, App: role}
+	s.caller(call{req: model.Request{Principal: admin, App: role}}).Send(http.MethodDelete, model.Request{Op: model.Delete, User: name}.Path(), "", "")
 }
 
 // listed reports whether name is a listed user of app role.
-func (x *explorer) listed(role, name string) bool {
-	return slices.ContainsFunc(x.cfg.Apps[role].Users, func(u string) bool { return target.FoldName(u) == target.FoldName(name) })
+func (s *side) listed(role, name string) bool {
+	return slices.ContainsFunc(s.cfg.Apps[role].Users, func(u string) bool { return target.FoldName(u) == target.FoldName(name) })
 }
 
-// caller is the framework's client for a call: its app, its token.
-func (x *explorer) caller(c call) framework.Caller {
+// caller is the framework's client for a call: its app, and the token of
+// its principal on this side (tokens no app issued are sent as drawn).
+func (s *side) caller(c call) framework.Caller {
 	var cl framework.Caller
 	if c.req.App == model.NoSuchApp {
-		cl = x.env.Admin().At(x.env.Target.Org, noSuchApp)
+		cl = s.env.Admin().At(s.env.Target.Org, noSuchApp)
 	} else {
-		cl = x.env.AdminOf(x.env.Target.AppByRole(c.req.App))
+		cl = s.env.AdminOf(s.env.Target.AppByRole(c.req.App))
 	}
 	if c.req.Fault != "" {
 		cl = cl.WithFault(c.req.Fault)
 	}
-	if c.auth == "" {
+	auth := c.auth
+	if a, ok := s.auth[c.req.Principal]; ok {
+		auth = a
+	}
+	if auth == "" {
 		return cl.WithoutToken()
 	}
-	return cl.WithAuthorization(c.auth)
+	return cl.WithAuthorization(auth)
 }
 
 // rateLimited reports whether an answer refuses a request for the rate:
@@ -499,20 +646,20 @@ func retryAfter(r *framework.Response) time.Duration {
 }
 
 // fullPath is the path of app role's requests: /{org}/{app}.
-func (x *explorer) fullPath(role string) string {
+func (s *side) fullPath(role string) string {
 	app := noSuchApp
-	if a := x.env.Target.AppByRole(role); a != nil {
+	if a := s.env.Target.AppByRole(role); a != nil {
 		app = a.Name
 	}
-	return "/" + url.PathEscape(x.env.Target.Org) + "/" + url.PathEscape(app)
+	return "/" + url.PathEscape(s.env.Target.Org) + "/" + url.PathEscape(app)
 }
 
 // send sends a call through the framework and returns the exchange, and
 // the contract's finding when the answer breaks openapi.yaml. A request
 // the generator drew off the contract is sent as such (the contract
 // judges its answer only).
-func (x *explorer) send(c call) (Step, string, error) {
-	cl := x.caller(c)
+func (s *side) send(c call) (Step, string, error) {
+	cl := s.caller(c)
 	method, path, body, ct := c.req.Method(), c.req.Path(), string(c.req.Body), c.req.ContentType
 	start := time.Now()
 	r, err := cl.Send(method, path, body, ct)
@@ -531,22 +678,22 @@ func (x *explorer) send(c call) (Step, string, error) {
 		r, err = cl.Send(method, path, body, ct)
 	}
 	end := time.Now()
-	s := Step{Request: c.req, Exchange: evidence.Exchange{Method: method, Path: x.fullPath(c.req.App) + path, RequestBody: body, Sent: start, Received: end}}
+	st := Step{Request: c.req, Exchange: evidence.Exchange{Method: method, Path: s.fullPath(c.req.App) + path, RequestBody: body, Sent: start, Received: end}}
 	if c.req.Principal.Kind == model.KindUnknown {
-		s.Unlisted = c.auth
+		st.Unlisted = c.auth
 	}
 	switch {
 	case errors.As(err, &v) && v.Side == "response":
-		s.Status, s.Header, s.ResponseBody = v.Status, v.Header, string(v.Body)
-		return s, v.Finding, nil
+		st.Status, st.Header, st.ResponseBody = v.Status, v.Header, string(v.Body)
+		return st, v.Finding, nil
 	case err != nil:
-		return s, "", err
+		return st, "", err
 	case c.req.Fault == "" && framework.Unavailable(r): // a 503 asked for is an answer to judge
-		return s, "", fmt.Errorf("the target is unavailable: %s", r)
+		return st, "", fmt.Errorf("the target is unavailable: %s", r)
 	}
-	s.Status, s.Header, s.ResponseBody = r.Status, r.Header, r.ResponseBody
+	st.Status, st.Header, st.ResponseBody = r.Status, r.Header, r.ResponseBody
 	if !r.Started.IsZero() {
-		s.Sent = r.Started // the server's clock starts after this, whatever it measures
+		st.Sent = r.Started // the server's clock starts after this, whatever it measures
 	}
-	return s, "", nil
+	return st, "", nil
 }

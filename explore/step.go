@@ -2,6 +2,7 @@ package explore
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -93,11 +94,11 @@ func (x *explorer) generate(t *rapid.T) call {
 }
 
 // couldCreate reports whether a PUT could create an account: an admin's
-// write to a valid name no listed user has, where the profile lets it
-// answer 200. Only a disposable target is sent those.
+// write to a valid name no listed user has, where a target's profile lets
+// it answer 200. Only a disposable target is sent those.
 func (x *explorer) couldCreate(r model.Request) bool {
 	return !x.o.Disposable && r.App != model.NoSuchApp && r.Principal.Kind == model.KindAdmin && r.Principal.App == r.App &&
-		target.ValidUsername(r.User) && !x.listed(r.App, r.User) && !pinned404(x.cfg.Profile)
+		target.ValidUsername(r.User) && !x.listed(r.App, r.User) && slices.ContainsFunc(x.sides(), func(s *side) bool { return !pinned404(s.cfg.Profile) })
 }
 
 // Step is one exchange of a sequence: the request as the model reads it,
@@ -113,6 +114,9 @@ type Step struct {
 	// Allowed are the answers the documents allow it.
 	Problems []model.Problem
 	Allowed  []string
+	// Old is OLD's exchange of the same request, when two targets are
+	// compared (the step being NEW's).
+	Old *Step
 }
 
 func (s Step) answer() model.Answer { return judge.Answer(s.Exchange) }
@@ -145,19 +149,27 @@ func show(s string, n int) string {
 	return s
 }
 
-// Disagreement is an answer the model does not allow, with the sequence
-// that led to it, shrunk.
+// Disagreement is an answer the model does not allow, or a difference
+// between two targets compared, with the sequence that led to it, shrunk.
 type Disagreement struct {
 	Seed  uint64
 	Group string
+	// Side is the target whose answer disagreed when two are compared,
+	// OLD or NEW, and Where its base URL; "" when one target is explored.
+	Side, Where string
+	// Difference, when two targets are compared, is NEW's answer showing
+	// another alternative than OLD's: no requirement broken (IDs is
+	// empty), but not the same behaviour.
+	Difference *Difference
 	// Emptying are the requests that emptied the listed users
 	// before the sequence; Setup those that followed before the generated
 	// requests (capacity reads); Steps the generated requests, the last
 	// one disagreeing. A disagreement before the generated requests is the
 	// last of Emptying or Setup, and Steps is empty.
 	Emptying, Setup, Steps []Step
-	// Choices are the alternatives the target showed in earlier sequences,
-	// which the model held it to; Witnesses the exchanges that showed them.
+	// Choices are the alternatives the target (Side; NEW for a
+	// difference) showed in earlier sequences, which the model held it
+	// to; Witnesses the exchanges that showed them.
 	Choices   []model.Alternative
 	Witnesses []Step
 	// IDs are the requirements broken.
@@ -171,7 +183,8 @@ type Disagreement struct {
 	Log string
 }
 
-func (x *explorer) disagreement(v model.Verdict) *Disagreement {
+// disagreement is s's answer v, the last of the trace, as a report.
+func (x *explorer) disagreement(s *side, v model.Verdict) *Disagreement {
 	emptied, setup := x.emptied, x.setup
 	if x.inSetup {
 		setup = len(x.trace)
@@ -179,21 +192,56 @@ func (x *explorer) disagreement(v model.Verdict) *Disagreement {
 			emptied = setup
 		}
 	}
-	d := &Disagreement{Seed: x.o.Seed, Group: x.o.Group.Name, Emptying: slices.Clone(x.trace[:emptied]), Setup: slices.Clone(x.trace[emptied:setup]),
-		Steps: slices.Clone(x.trace[setup:]), Choices: slices.Clone(x.choices), IDs: v.Broken(), Problems: v.Problems, Allowed: v.Allowed}
-	for _, c := range x.choices {
-		d.Witnesses = append(d.Witnesses, x.witnesses[c.Choice])
+	d := &Disagreement{Seed: x.o.Seed, Group: x.o.Group.Name, Side: s.name, Emptying: slices.Clone(x.trace[:emptied]), Setup: slices.Clone(x.trace[emptied:setup]),
+		Steps: slices.Clone(x.trace[setup:]), Choices: slices.Clone(s.choices), IDs: v.Broken(), Problems: v.Problems, Allowed: v.Allowed}
+	if s.name != "" {
+		d.Where = s.env.Target.BaseURL
+	}
+	for _, c := range s.choices {
+		d.Witnesses = append(d.Witnesses, s.witnesses[c.Choice])
 	}
 	return d
 }
 
-// Last is the step that disagreed.
+// difference is diff, found on the last request of the trace, as a
+// report: NEW's verdict, with the answers both models allow.
+func (x *explorer) difference(diff *Difference, old, cur model.Verdict) *Disagreement {
+	cur.Problems = nil
+	d := x.disagreement(x.side, cur)
+	d.Where, d.Difference = "", diff
+	for _, a := range old.Allowed {
+		if !slices.Contains(d.Allowed, a) {
+			d.Allowed = append(d.Allowed, a)
+		}
+	}
+	return d
+}
+
+// Last is the step that disagreed (OLD's exchange when OLD did; NEW's,
+// with OLD's in Old, for a difference).
 func (d *Disagreement) Last() Step {
 	all := d.record()
-	if len(all) == 0 {
-		return d.Emptying[len(d.Emptying)-1]
+	last := all[len(all)-1]
+	if d.Side == oldName {
+		return *last.Old
 	}
-	return all[len(all)-1]
+	return last
+}
+
+// Headline is the report's first line.
+func (d *Disagreement) Headline() string {
+	switch {
+	case d.Difference != nil:
+		diff := d.Difference
+		choice := diff.Choice
+		if div := diff.Divergence(); div != "" {
+			choice += " (" + div + ")"
+		}
+		return fmt.Sprintf("DIFFERENCE between the targets: %s: OLD showed %s, NEW %s", choice, diff.Old, diff.New)
+	case d.Side != "":
+		return fmt.Sprintf("DISAGREEMENT of %s (%s) with the documents' model: %s", d.Side, d.Where, strings.Join(d.IDs, ", "))
+	}
+	return "DISAGREEMENT with the documents' model: " + strings.Join(d.IDs, ", ")
 }
 
 // record is what a replay sends: from the users known empty on (a target
@@ -213,16 +261,21 @@ func (d *Disagreement) Requests() int { return len(d.Steps) }
 func (d *Disagreement) Report(redact func(string) string) string {
 	var b strings.Builder
 	last := d.Last()
-	fmt.Fprintf(&b, "DISAGREEMENT with the documents' model: %s\n", strings.Join(d.IDs, ", "))
+	b.WriteString(d.Headline() + "\n")
 	for _, p := range d.Problems {
 		fmt.Fprintf(&b, "  - %s\n", p)
+	}
+	if diff := d.Difference; diff != nil {
+		fmt.Fprintf(&b, "  OLD showed %s=%s by %s\n", diff.Choice, diff.Old, diff.OldWitness.brief())
+		fmt.Fprintf(&b, "  NEW showed %s=%s by %s\n", diff.Choice, diff.New, diff.NewWitness.brief())
+		b.WriteString("  both answers agree with the documents' model; NEW does not keep OLD's reading\n")
 	}
 	steps := d.Steps
 	switch {
 	case len(steps) > 0:
 		fmt.Fprintf(&b, "  the minimal sequence (%d generated requests, after %d that emptied the listed users):\n", len(steps), len(d.Emptying))
 		for i, s := range d.Setup {
-			fmt.Fprintf(&b, "  setup %d. %s\n", i+1, s)
+			fmt.Fprintf(&b, "  %s\n", s.numbered(fmt.Sprintf("setup %d.", i+1)))
 		}
 	case len(d.Setup) > 0:
 		b.WriteString("  after the listed users were emptied, before the generated requests:\n")
@@ -232,12 +285,17 @@ func (d *Disagreement) Report(redact func(string) string) string {
 		steps = d.Emptying
 	}
 	for i, s := range steps {
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
+		fmt.Fprintf(&b, "  %s\n", s.numbered(fmt.Sprintf("%d.", i+1)))
 	}
-	fmt.Fprintf(&b, "  the target answered %d %s\n", last.Status, show(last.ResponseBody, 600))
+	if d.Difference == nil {
+		fmt.Fprintf(&b, "  %s answered %d %s\n", cmp.Or(d.Side, "the target"), last.Status, show(last.ResponseBody, 600))
+	}
 	b.WriteString("  the documents allow:\n")
 	for _, a := range d.Allowed {
 		fmt.Fprintf(&b, "    - %s\n", a)
+	}
+	if diff := d.Difference; diff != nil {
+		fmt.Fprintf(&b, "  the answers were judged on %s\n", strings.Join(diff.IDs, ", "))
 	}
 	fmt.Fprintf(&b, "  seed %d, group %s", d.Seed, d.Group)
 	if d.Flaky {
@@ -245,13 +303,26 @@ func (d *Disagreement) Report(redact func(string) string) string {
 	}
 	b.WriteString("\n")
 	if len(d.Choices) > 0 {
-		b.WriteString("  alternatives the target showed in earlier sequences, and is held to:\n")
+		fmt.Fprintf(&b, "  alternatives %s showed in earlier sequences, and is held to:\n", cmp.Or(d.Side, "the target"))
 		for i, c := range d.Choices {
-			w := d.Witnesses[i]
-			fmt.Fprintf(&b, "    - %s, shown by %s %s as %s -> %d %s\n", c, w.Method, w.Path, w.Request.Principal, w.Status, show(w.ResponseBody, 120))
+			fmt.Fprintf(&b, "    - %s, shown by %s\n", c, d.Witnesses[i].brief())
 		}
 	}
 	return redact(b.String())
+}
+
+// numbered is the exchange after its number; when two targets are
+// compared, OLD's on one line and NEW's below.
+func (s Step) numbered(n string) string {
+	if s.Old == nil {
+		return n + " " + s.String()
+	}
+	return fmt.Sprintf("%s OLD %s\n  %*s NEW %s", n, s.Old, len(n), "", s)
+}
+
+// brief is the exchange on one line, the answer's body cut short.
+func (s Step) brief() string {
+	return fmt.Sprintf("%s %s as %s -> %d %s", s.Method, s.Path, s.Request.Principal, s.Status, show(s.ResponseBody, 120))
 }
 
 // WriteRecord writes the sequence as a record file of runner proxy

@@ -24,10 +24,14 @@ import (
 // exploreCmd is `runner explore`: generated sequences of requests sent to
 // the target (or the bundled reference), every answer held to the model
 // of the documents; a disagreement is shrunk to a minimal sequence and
-// reported with a record file runner replay sends again.
+// reported with a record file runner replay sends again. With --compare,
+// the same requests go to a second target (OLD) first, and the target
+// explored (NEW) must also keep OLD's alternatives where the documents
+// allow several.
 //
-// Exit status: 0 the target agreed with the model, 1 a disagreement, 2 a
-// configuration or harness error (or data left behind).
+// Exit status: 0 the target agreed with the model (and with OLD), 1 a
+// disagreement or a difference, 2 a configuration or harness error (or
+// data left behind).
 func exploreCmd(args []string) int {
 	fs := flag.NewFlagSet("runner explore", flag.ContinueOnError)
 	var o options
@@ -43,9 +47,10 @@ func exploreCmd(args []string) int {
 	duration := fs.Duration("time", 30*time.Second, "time the exploration may take at most, shrinking not counted")
 	shrink := fs.Duration("shrink-time", explore.DefaultShrinkTime, "time shrinking a disagreement may take at most (a run takes at most --time and this)")
 	group := fs.String("group", explore.All.Name, "requests aimed at one requirement group: "+groupNames())
-	exclusive := fs.Bool("exclusive", false, "with --target: nothing else writes to the target's apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
+	exclusive := fs.Bool("exclusive", false, "with --target or --compare: nothing else writes to those targets' apps during the run, so capacity values are judged exactly (always so for the bundled reference)")
 	clients := fs.Int("clients", 0, fmt.Sprintf("after the sequential exploration, this many clients (at most %d) race generated operations at a few listed users, and each history is checked for linearizability against the model; 0: none", history.MaxClients))
 	historyTime := fs.Duration("history-time", 10*time.Second, "with --clients: time the concurrent histories may take at most, checks included")
+	compare := fs.String("compare", "", "target file of an OLD endpoint: every request goes to it first, then to the target explored (NEW: --target's, or the bundled reference), each answer is held to the model, and NEW to the alternatives OLD showed where the documents allow several; both targets need the same app roles and listed users; not with --clients (histories are not compared); the record file holds NEW's exchanges")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -65,6 +70,8 @@ func exploreCmd(args []string) int {
 		return usageError("explore: --race-window %v: give a duration of 0 or more", o.raceWindow)
 	case *steps <= 0 || *duration <= 0 || *shrink <= 0 || *historyTime <= 0:
 		return usageError("explore: --steps, --time, --shrink-time and --history-time must be positive")
+	case *compare != "" && *clients > 0:
+		return usageError("explore: --compare with --clients: concurrent histories are not compared; leave out --clients")
 	case *clients < 0 || *clients > history.MaxClients:
 		return usageError("explore: --clients %d: give 0 to %d (porcupine's search grows quickly with the clients of one user)", *clients, history.MaxClients)
 	case o.reference != refAuto && o.reference != refContainer && o.reference != refInProcess:
@@ -91,6 +98,15 @@ func exploreCmd(args []string) int {
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
+	var old *target.Target
+	if *compare != "" {
+		if old, err = loadTarget(options{targetFile: *compare, profile: o.profile}); err != nil {
+			return usageError("explore: --compare: %v", err)
+		}
+		if err := explore.SameShape(old, tgt); err != nil {
+			return usageError("explore: --compare %s: %v", *compare, err)
+		}
+	}
 	if o.reportDir != "" {
 		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
 			return usageError("explore: report dir: %v", err)
@@ -115,20 +131,34 @@ func exploreCmd(args []string) int {
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
+	// Every target explored, OLD first when comparing.
+	envs, profiles := []*framework.Env{env}, env.Profile.Name
+	if old != nil {
+		oldEnv, err := framework.NewEnv(old)
+		if err != nil {
+			return usageError("explore: --compare: %v", err)
+		}
+		envs = []*framework.Env{oldEnv, env}
+		where = fmt.Sprintf("NEW %s compared with OLD %s", where, old.BaseURL)
+		profiles = fmt.Sprintf("%s, OLD's %s", profiles, oldEnv.Profile.Name)
+	}
 	// The exploration ends by its own bounds; the deadline is a backstop
 	// for a target that stops answering, and Ctrl-C stops it the same way.
-	defer stopAt(env, time.Now().Add(*duration+*shrink+2*time.Minute), *duration+*shrink+2*time.Minute)()
-	warnShortSecrets()
-	if err := env.Preflight(); err != nil {
-		return usageError("explore: %v", err)
+	backstop := *duration + *shrink + 2*time.Minute
+	for _, e := range envs {
+		defer stopAt(e, time.Now().Add(backstop), backstop)()
 	}
-	snapshot, err := env.PrepareUsers()
+	warnShortSecrets()
+	snapshots, err := prepare(envs)
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
 	opts := explore.Options{Env: env, Seed: s, Steps: *steps, Time: *duration, ShrinkTime: *shrink, Group: g,
-		Exclusive: bundled || *exclusive, Disposable: bundled, Log: stdout}
-	fmt.Fprintf(stdout, "explore: %s (profile %s), seed %d, group %s, at most %d requests or %v\n", secrets.Redact(where), env.Profile.Name, s, g.Name, *steps, *duration)
+		Exclusive: bundled || *exclusive, Disposable: bundled && old == nil, Log: stdout}
+	if old != nil {
+		opts.Old, opts.OldExclusive = envs[0], *exclusive
+	}
+	fmt.Fprintf(stdout, "explore: %s (profile %s), seed %d, group %s, at most %d requests or %v\n", secrets.Redact(where), profiles, s, g.Name, *steps, *duration)
 	res, runErr := explore.Run(opts)
 	fmt.Fprintf(stdout, "explore: seed %d: %d sequences, %d generated requests (%d in all) in %v\n", res.Seed, res.Sequences, res.Steps, res.Requests, res.Elapsed.Round(time.Millisecond))
 	var hist *history.Result
@@ -137,7 +167,17 @@ func exploreCmd(args []string) int {
 			Exclusive: opts.Exclusive, Dir: o.reportDir, Log: stdout})
 		hist, runErr = &h, err
 	}
-	leaks, restoreErr := env.RestoreUsers(snapshot)
+	var leaks []string
+	var restoreErr error
+	for i, e := range envs {
+		l, err := e.RestoreUsers(snapshots[i])
+		for _, leak := range l {
+			leaks = append(leaks, label(e, envs)+leak)
+		}
+		if err != nil {
+			restoreErr = errors.Join(restoreErr, fmt.Errorf("%s%w", label(e, envs), err))
+		}
+	}
 	stop()
 	if runErr != nil {
 		return usageError("%v", runErr)
@@ -156,10 +196,16 @@ func exploreCmd(args []string) int {
 	for _, n := range res.Notes {
 		fmt.Fprintln(stdout, "note: "+secrets.Redact(n))
 	}
+	if len(res.OldChoices) > 0 {
+		fmt.Fprintf(stdout, "alternatives OLD showed: %s\n", joinChoices(res.OldChoices))
+	}
 	if len(res.Choices) > 0 {
 		fmt.Fprintf(stdout, "alternatives the target showed: %s\n", joinChoices(res.Choices))
 	}
 	code := summary.ExitCode()
+	if res.Disagreement != nil {
+		code = 1 // a difference breaks no requirement, and fails no row of the summary
+	}
 	if hist != nil {
 		fmt.Fprintln(stdout, "histories: "+hist.String())
 		if v := hist.Race(); v.Failed {
@@ -171,11 +217,18 @@ func exploreCmd(args []string) int {
 		if err := writeCounterexample(d, tgt, o.reportDir); err != nil {
 			return usageError("explore: %v", err)
 		}
-		fmt.Fprintf(stdout, "reproduce: runner explore --seed %d --steps %d --group %s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name)
+		again := ""
+		if old != nil {
+			again = " --compare " + *compare
+		}
+		fmt.Fprintf(stdout, "reproduce: runner explore --seed %d --steps %d --group %s%s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name, again)
 	}
-	if hist != nil && hist.Illegal != nil {
+	switch {
+	case hist != nil && hist.Illegal != nil:
 		fmt.Fprintf(stdout, "the same operations: runner explore --seed %d --steps %d --group %s --clients %d (their interleaving is the target's, and no seed replays it)\n", res.Seed, *steps, g.Name, *clients)
-	} else {
+	case res.Disagreement == nil && old != nil:
+		fmt.Fprintf(stdout, "both targets agreed with the model on every answer, and NEW kept every alternative OLD showed (seed %d)\n", res.Seed)
+	case res.Disagreement == nil:
 		fmt.Fprintf(stdout, "the target agreed with the model on every answer (seed %d)\n", res.Seed)
 	}
 	if len(leaks) > 0 {
@@ -187,6 +240,43 @@ func exploreCmd(args []string) int {
 		}
 	}
 	return code
+}
+
+// label names a target in messages when two are compared: "OLD: " for the
+// first of envs, "NEW: " for the second; nothing for a single target.
+func label(e *framework.Env, envs []*framework.Env) string {
+	switch {
+	case len(envs) < 2:
+		return ""
+	case e == envs[0]:
+		return "OLD: "
+	}
+	return "NEW: "
+}
+
+// prepare checks every target answers, then records and empties the
+// listed users of each; when one fails, those already emptied are
+// restored.
+func prepare(envs []*framework.Env) ([]framework.Snapshot, error) {
+	for _, e := range envs {
+		if err := e.Preflight(); err != nil {
+			return nil, fmt.Errorf("%s%w", label(e, envs), err)
+		}
+	}
+	var snapshots []framework.Snapshot
+	for i, e := range envs {
+		snapshot, err := e.PrepareUsers()
+		if err != nil {
+			for j, done := range envs[:i] {
+				if _, rerr := done.RestoreUsers(snapshots[j]); rerr != nil {
+					err = errors.Join(err, fmt.Errorf("%s%w", label(done, envs), rerr))
+				}
+			}
+			return nil, fmt.Errorf("%s%w", label(e, envs), err)
+		}
+		snapshots = append(snapshots, snapshot)
+	}
+	return snapshots, nil
 }
 
 // unthrottled lifts the request budget of an in-process reference and of
@@ -215,7 +305,7 @@ func exploreSummary(res explore.Result, hist *history.Result, env *framework.Env
 		return report.Summary{}, err
 	}
 	judged, tr := res.Judged(secrets.Redact), report.Traffic{Exchanges: res.Requests, Judged: res.Requests}
-	if res.Disagreement != nil {
+	if d := res.Disagreement; d != nil && d.Difference == nil {
 		tr.Violating++
 	}
 	if hist != nil {

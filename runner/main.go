@@ -8,6 +8,7 @@
 //	go run ./runner replay REC --target FILE  # send recorded traffic to another endpoint
 //	go run ./runner verify-report DIR    # check a run's conformance-report.yaml against its junit.xml
 //	go run ./runner explore --target FILE  # generated sequences judged by the model of the documents
+//	go run ./runner explore --target NEW --compare OLD  # the same sequences to two targets, NEW held to OLD's alternatives
 //
 // Exit status: 0 every selected spec passed, 1 a spec failed, 2 a
 // configuration or harness error, or nothing ran. With --baseline FILE, 1
@@ -17,7 +18,8 @@
 // violated a requirement; `replay` when an answer differs from the
 // recorded one; `verify-report` when the conformance report differs from
 // what the run's junit.xml gives; `explore` when the target's answers
-// disagree with the model of the documents.
+// disagree with the model of the documents (with --compare, either
+// target's, or NEW chose another alternative than OLD).
 package main
 
 import (
