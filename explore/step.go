@@ -371,7 +371,7 @@ func record(seq int, s Step, t *target.Target, redact func(string) string) proxy
 		rec.RequestHeader.Set("Authorization", s.Unlisted)
 	}
 	if ct := s.Header.Get("Content-Type"); ct != "" {
-		rec.Header = http.Header{"Content-Type": {ct}}
+		rec.Header = http.Header{"Content-Type": {redact(ct)}}
 	}
 	return rec
 }

@@ -590,7 +590,10 @@ func TestConcurrentClientsAreJudgedByStateOnlyInOrder(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			if strings.Contains(out.String(), "VIOLATION") {
+			// Against the faithful reference nothing is flagged. (Against
+			// the mutant, writes of one user the scheduler happened not to
+			// overlap are judged by state, and rightly flagged.)
+			if name == "" && strings.Contains(out.String(), "VIOLATION") {
 				t.Fatalf("concurrent traffic was judged out of order:\n%s", out)
 			}
 			busy, _ := p.Summary()
