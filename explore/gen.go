@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 
@@ -155,6 +157,8 @@ func form(t *rapid.T) string {
 			parts = append(parts, "") // a stray &
 		case 4:
 			parts = append(parts, "k%zz=%"+rapid.SampledFrom([]string{"", "4", "G1"}).Draw(t, "bad-escape")) // a % that starts no escape
+		case 5:
+			parts = append(parts, encode(otherCase(p.key), encStandard)+"=other-case") // keys are case-sensitive
 		}
 	}
 	return strings.Join(parts, "&")
@@ -330,12 +334,17 @@ func batchBody(t *rapid.T, users []string, limit int) string {
 	switch rapid.IntRange(0, 5).Draw(t, "batch-count") {
 	case 0:
 		n := rapid.SampledFrom([]int{limit - 1, limit, limit + 1}).Draw(t, "batch-edge")
+		// The cap counts targets as sent: the last may repeat the first.
+		repeat := rapid.Bool().Draw(t, "edge-repeats")
 		for len(targets) < n {
-			if len(targets) == 0 && len(users) > 0 {
+			switch {
+			case len(targets) == 0 && len(users) > 0:
 				targets = append(targets, users[0])
-				continue
+			case repeat && len(targets) == n-1:
+				targets = append(targets, targets[0])
+			default:
+				targets = append(targets, fmt.Sprintf("%s%d", generatedPrefix, len(targets)))
 			}
-			targets = append(targets, fmt.Sprintf("%s%d", generatedPrefix, len(targets)))
 		}
 	default:
 		for range rapid.IntRange(1, 4).Draw(t, "targets") {
@@ -366,6 +375,20 @@ func batchBody(t *rapid.T, users []string, limit int) string {
 	}
 	b, _ := json.Marshal(obj)
 	return string(b)
+}
+
+// otherCase is s with the case of its first cased letter turned (s
+// itself when it has none).
+func otherCase(s string) string {
+	for i, r := range s {
+		if u := unicode.ToUpper(r); u != r {
+			return s[:i] + string(u) + s[i+utf8.RuneLen(r):]
+		}
+		if l := unicode.ToLower(r); l != r {
+			return s[:i] + string(l) + s[i+utf8.RuneLen(r):]
+		}
+	}
+	return s
 }
 
 func firstOr(list []string, or string) string {
