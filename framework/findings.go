@@ -43,6 +43,10 @@ func (f *findings) now(in string) {
 	f.mu.Unlock()
 }
 
+// Attribute says where the exchanges from here on are made (an
+// exploration, say), as the findings name it.
+func (e *Env) Attribute(in string) { e.findings.now(in) }
+
 // observe judges one exchange of the run (contract.Transport's Observe).
 func (e *Env) observe(x evidence.Exchange, c contract.Checked) {
 	v := e.judge.Checked(x, c)

@@ -153,6 +153,7 @@ func exploreCmd(args []string) int {
 	if err != nil {
 		return usageError("explore: %v", err)
 	}
+	env.Attribute("the exploration")
 	opts := explore.Options{Env: env, Seed: s, Steps: *steps, Time: *duration, ShrinkTime: *shrink, Group: g,
 		Exclusive: bundled || *exclusive, Disposable: bundled && old == nil, Log: stdout}
 	if old != nil {
@@ -163,6 +164,7 @@ func exploreCmd(args []string) int {
 	fmt.Fprintf(stdout, "explore: seed %d: %d sequences, %d generated requests (%d in all) in %v\n", res.Seed, res.Sequences, res.Steps, res.Requests, res.Elapsed.Round(time.Millisecond))
 	var hist *history.Result
 	if *clients > 0 && runErr == nil {
+		env.Attribute("the concurrent histories")
 		h, err := history.Run(history.Options{Env: env, Seed: s, Clients: *clients, Rounds: maxHistories, Time: *historyTime,
 			Exclusive: opts.Exclusive, Dir: o.reportDir, Log: stdout})
 		hist, runErr = &h, err
@@ -223,7 +225,15 @@ func exploreCmd(args []string) int {
 		}
 		fmt.Fprintf(stdout, "reproduce: runner explore --seed %d --steps %d --group %s%s (against a target in the same state, deterministic: e.g. the bundled reference with --race-window 0)\n", res.Seed, *steps, g.Name, again)
 	}
+	findings := env.Findings()
+	for _, f := range findings {
+		fmt.Fprintf(stdout, "\nBROKEN RULE %s (the single-exchange rules, on %s, %d exchanges): %s\n", f.Requirement, f.In, f.Count, secrets.Redact(f.Problem))
+		if f.Exchange != nil {
+			fmt.Fprintf(stdout, "  first: %s\n", secrets.Redact(f.Exchange.String()))
+		}
+	}
 	switch {
+	case len(findings) > 0:
 	case hist != nil && hist.Illegal != nil:
 		fmt.Fprintf(stdout, "the same operations: runner explore --seed %d --steps %d --group %s --clients %d (their interleaving is the target's, and no seed replays it)\n", res.Seed, *steps, g.Name, *clients)
 	case res.Disagreement == nil && old != nil:
@@ -332,6 +342,16 @@ func exploreSummary(res explore.Result, hist *history.Result, env *framework.Env
 			}
 		}
 		return res.NotJudged(id)
+	}
+	// The judge's single-exchange rules ran on every exchange (the
+	// framework's transport): what they found fails its requirement, as in
+	// the default run.
+	for _, f := range env.Findings() {
+		j := judged[f.Requirement]
+		j.Violated += f.Count
+		j.Failures = append(j.Failures, report.Failure{Spec: "the single-exchange rules, on " + f.In, Reason: f.Problem, Exchange: f.Exchange})
+		judged[f.Requirement] = j
+		tr.Violating += f.Count
 	}
 	s := report.BuildTraffic(cat, judged, notJudged, tr)
 	s.Target, s.Profile, s.Duration = where, env.Profile.Name, res.Elapsed

@@ -118,3 +118,20 @@ func TestExploreClientsFindALostUpdate(t *testing.T) {
 		t.Errorf("the matrix does not link %s", r.Artifacts[0])
 	}
 }
+
+// The judge's single-exchange rules run on every exchange of an
+// exploration too: a 409 with a vague text, which the histories'
+// linearizability cannot see, fails UA-CONC-002 and exits 1.
+func TestExploreReportsWhatTheSingleExchangeRulesFind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := runRunner(t, "explore", "--reference", "inprocess", "--mutant", "conflict-text-vague", "--race-window", "5ms",
+		"--time", "2s", "--clients", "4", "--history-time", "3s", "--report-dir", dir)
+	if res.code != 1 || !strings.Contains(res.stdout, "BROKEN RULE UA-CONC-002 (the single-exchange rules, on the concurrent histories") ||
+		strings.Contains(res.stdout, "agreed with the model on every answer") {
+		t.Fatalf("exit %d (want 1, the rule named)\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if r := requirement(readSummary(t, filepath.Join(dir, "requirements.json")), "UA-CONC-002"); r.Verdict != report.Fail {
+		t.Errorf("UA-CONC-002: %s, want FAIL", r.Verdict)
+	}
+}

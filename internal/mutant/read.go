@@ -12,8 +12,8 @@ import (
 // Read defects: one user's attributes answered for another, and answers
 // of the wrong shape.
 func init() {
-	register(Mutant{Name: "get-leaks-last-write", Breaks: []string{"UA-GET-001", "UA-GET-002"}, Fixture: minimal,
-		Doc:   "the GET of a listed user without attributes answers the attributes of the app's last PUT, when that PUT was for another user and came just before (a reused per-app response buffer that the empty case does not reset)",
+	register(Mutant{Name: "get-leaks-last-write", Breaks: []string{"UA-GET-001", "UA-GET-002"}, Also: []string{"UA-CONC-001", "UA-CONC-003"}, Fixture: minimal,
+		Doc:   "the GET of a listed user without attributes answers the attributes of the app's last PUT, when that PUT was for another user and came just before (a reused per-app response buffer that the empty case does not reset; the race specs' histories read users just written by others, and no order of the writes explains such a read, UA-CONC-001 and UA-CONC-003)",
 		Apply: lastWriteBuffer})
 	register(Mutant{Name: "unknown-user-data-array", Breaks: []string{"UA-GET-003", "UA-GET-004"}, Also: []string{"UA-NAME-002"},
 		Doc: "the GET of a valid username without an account answers data [] (an empty list where the not-found path builds its result) instead of {} (the spec of UA-NAME-002 reads such a name and sees it too)",

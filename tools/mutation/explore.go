@@ -23,10 +23,11 @@ const (
 )
 
 // inScope says whether the exploration is held to killing t: a defect of
-// the rate limit is not, because the exploration lifts the limits to
-// explore the rest (the rate-limit specs judge them).
+// the rate limit (one that breaks a UA-RATE requirement) is not, because
+// the exploration lifts the limits to explore the rest (the rate-limit
+// specs judge them).
 func (t target) inScope() bool {
-	return slices.ContainsFunc(t.breaks, func(id string) bool { return !strings.HasPrefix(id, "UA-RATE-") })
+	return !slices.ContainsFunc(t.breaks, func(id string) bool { return strings.HasPrefix(id, "UA-RATE-") })
 }
 
 // racing: the defect shows only under concurrent writes, so its
