@@ -143,7 +143,8 @@ func exploreCell(t target, r *run) string {
 	return cell
 }
 
-// exploreMeasures are the exploration's numbers over the mutants.
+// exploreMeasures are the exploration's numbers over the mutants
+// explored.
 type exploreMeasures struct {
 	inScope, killed  int
 	shrunk, short    int // counterexamples shrunk, and of at most maxShrunk requests
@@ -153,7 +154,7 @@ type exploreMeasures struct {
 func measure(targets []target, explorations []*run) exploreMeasures {
 	var m exploreMeasures
 	for i, t := range targets {
-		if t.faithful() || !t.inScope() {
+		if t.faithful() || !t.inScope() || explorations[i] == nil {
 			continue
 		}
 		m.inScope++
@@ -191,7 +192,7 @@ func (m exploreMeasures) ok() bool {
 }
 
 func (m exploreMeasures) String() string {
-	return fmt.Sprintf("exploration alone kills %d/%d in-scope mutants (%s; at least %.0f%% required), %d/%d blind ones; %d/%d counterexamples shrink to %d requests or fewer (%s; at least %.0f%% required)",
+	return fmt.Sprintf("exploration alone kills %d/%d in-scope mutants explored (%s; at least %.0f%% required), %d/%d blind ones; %d/%d counterexamples shrink to %d requests or fewer (%s; at least %.0f%% required)",
 		m.killed, m.inScope, percent(m.killed, m.inScope), 100*minExploreKills, m.blindKill, m.blind,
 		m.short, m.shrunk, maxShrunk, percent(m.short, m.shrunk), 100*minShort)
 }

@@ -71,7 +71,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.deadline, "deadline", 0, "time limit of the whole command; 0 means none (runs still have -timeout)")
 	fs.DurationVar(&o.explore, "explore", 0, "time of runner explore alone against each target (the exploration column); 0 leaves it out")
 	fs.Uint64Var(&o.seed, "seed", 1, "runner explore's --seed in every exploration")
-	fs.BoolVar(&o.exploreBlind, "explore-blind", false, "with -explore: explore the faithful reference and the blind mutants only (the exploration's shares are then not enforced)")
+	fs.BoolVar(&o.exploreBlind, "explore-blind", false, "with -explore: explore the faithful reference and the blind mutants only, and judge the blind ones by the exploration alone (their specs are not run; the exploration's shares are not enforced)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -134,7 +134,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 			if o.soak > 0 {
 				dir = filepath.Join(dir, fmt.Sprint(i+1))
 			}
-			jobs = append(jobs, job{target: ti, round: i, soak: o.soak > 0, t: t, dir: dir})
+			if !(o.exploreBlind && t.blind) {
+				jobs = append(jobs, job{target: ti, round: i, soak: o.soak > 0, t: t, dir: dir})
+			}
 			if o.explore > 0 && (t.faithful() || (t.inScope() && (t.blind || !o.exploreBlind))) {
 				jobs = append(jobs, job{target: ti, explore: true, t: t, dir: filepath.Join(dir, "explore")})
 			}
@@ -152,6 +154,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		ok = writeSoak(stdout, targets, byTarget, wall)
 	} else {
 		specs, explorations := make([]run, len(targets)), make([]*run, len(targets))
+		for i := range specs {
+			specs[i].notRun = true
+		}
 		for i, j := range jobs {
 			if j.explore {
 				explorations[j.target] = &runs[i]

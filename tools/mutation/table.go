@@ -67,7 +67,8 @@ func (s *summary) failed() []string {
 
 // run is what one runner process did.
 type run struct {
-	exit     int // the runner's exit status; -1 when it did not exit by itself
+	notRun   bool // not asked for (the specs of a blind mutant, with -explore-blind)
+	exit     int  // the runner's exit status; -1 when it did not exit by itself
 	timedOut bool
 	err      error    // it could not run, or wrote no readable requirements.json
 	summary  *summary // nil with err
@@ -106,6 +107,8 @@ type outcome struct {
 // reference passes; a mutant fails a spec of a requirement it breaks.
 func judge(t target, r run) outcome {
 	switch {
+	case r.notRun:
+		return outcome{result: notRun}
 	case r.timedOut:
 		return outcome{result: broken, note: "timed out"}
 	case r.err != nil || r.summary == nil:
@@ -263,7 +266,7 @@ func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, 
 		if !t.faithful() {
 			counts[o.result]++
 		}
-		if t.blind {
+		if t.blind && !runs[i].notRun {
 			blind++
 			if o.ok {
 				blindBySpecs++
