@@ -98,19 +98,11 @@ func clusterFigures(tgt *target.Target, rounds int, d time.Duration, workers, su
 // clusterSuiteTime times the built runner against three bundled nodes
 // over the etcd cluster, a fresh prefix per run.
 func clusterSuiteTime(endpoints []string, runs int) ([]float64, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "attrconform-bench-cluster-")
+	root, dir, bin, err := workspace("attrconform-bench-cluster-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildRunner(root, dir)
-	if err != nil {
-		return nil, err
-	}
 	tgt, err := reference.BundledTarget()
 	if err != nil {
 		return nil, err

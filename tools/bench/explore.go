@@ -33,19 +33,11 @@ const (
 // vendor's 100 requests/s per app and operation and its 10 ms race
 // window, as a live target (--target, --exclusive).
 func exploreFigures(runs int) ([]figure, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "attrconform-bench-explore-")
+	root, dir, bin, err := workspace("attrconform-bench-explore-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildRunner(root, dir)
-	if err != nil {
-		return nil, err
-	}
 	var free, limited []float64
 	for i := range runs {
 		perSecond, err := timedExploration(root, bin, filepath.Join(dir, fmt.Sprint("free-", i)), "--reference", "inprocess")

@@ -547,33 +547,34 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// buildRunner builds the runner from the module at root into dir.
-func buildRunner(root, dir string) (string, error) {
-	bin := filepath.Join(dir, "runner")
+// workspace is what a timed part needs: the module root, a temporary
+// directory (the caller removes it) and the runner built into it, which
+// also warms the build cache for go run.
+func workspace(prefix string) (root, dir, bin string, err error) {
+	if root, err = moduleRoot(); err != nil {
+		return "", "", "", err
+	}
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", "", "", err
+	}
+	bin = filepath.Join(dir, "runner")
 	build := exec.Command("go", "build", "-o", bin, "./runner")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./runner: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		return "", "", "", fmt.Errorf("go build ./runner: %v\n%s", err, out)
 	}
-	return bin, nil
+	return root, dir, bin, nil
 }
 
 // suiteTime times `go run ./runner --reference inprocess` (build cache
 // warm) and the built runner binary, each runs times.
 func suiteTime(runs int) ([]figure, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "attrconform-bench-")
+	root, dir, bin, err := workspace("attrconform-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := buildRunner(root, dir) // also warms the cache for go run
-	if err != nil {
-		return nil, err
-	}
 	timeIt := func(name string, args ...string) (float64, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
