@@ -20,8 +20,8 @@ import (
 // that a disagreement fails the requirements it names and no other. The
 // standalone `runner explore` goes deep; this stays within a small budget.
 const (
-	exploreSteps = 24              // generated requests per group
-	exploreTime  = 1 * time.Second // all groups together, shared out as they go
+	exploreSteps = 24                     // generated requests per group
+	exploreTime  = 700 * time.Millisecond // all groups together, shared out as they go
 	// Shrinking the first disagreement; later ones get a moment only, so
 	// that a defective target costs the run seconds, not minutes.
 	exploreShrink, exploreShrinkMore = 3 * time.Second, 300 * time.Millisecond

@@ -18,7 +18,7 @@ import (
 // against the model of the documents. A couple of seconds at most; like
 // the other race specs, opt-in for live targets (burst).
 const (
-	historyTime   = 2 * time.Second
+	historyTime   = time.Second
 	historyRounds = 10
 )
 
