@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -631,20 +630,6 @@ func (s *side) caller(c call) framework.Caller {
 	return cl.WithAuthorization(auth)
 }
 
-// rateLimited reports whether an answer refuses a request for the rate:
-// 429, or a 503 naming the limit.
-func rateLimited(r *framework.Response) bool {
-	return r.Status == http.StatusTooManyRequests || (r.Status == http.StatusServiceUnavailable && !framework.Unavailable(r))
-}
-
-// retryAfter is the pause an answer asks for, at most 2 s.
-func retryAfter(r *framework.Response) time.Duration {
-	if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && n >= 0 {
-		return min(time.Duration(n)*time.Second, 2*time.Second)
-	}
-	return 200 * time.Millisecond
-}
-
 // fullPath is the path of app role's requests: /{org}/{app}.
 func (s *side) fullPath(role string) string {
 	app := noSuchApp
@@ -666,14 +651,6 @@ func (s *side) send(c call) (Step, string, error) {
 	var v *contract.Violation
 	if errors.As(err, &v) && v.Side == "request" {
 		cl = cl.OffContract("a generated request off the contract: " + v.Finding)
-		start = time.Now()
-		r, err = cl.Send(method, path, body, ct)
-	}
-	// A request asking for a fault leaves outside the budget (framework
-	// WithFault): a refusal for the rate is waited out as the budget
-	// would, never judged.
-	for retry := 0; c.req.Fault != "" && err == nil && rateLimited(r) && retry < 3; retry++ {
-		time.Sleep(retryAfter(r))
 		start = time.Now()
 		r, err = cl.Send(method, path, body, ct)
 	}

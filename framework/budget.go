@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/attrconform/attrconform/contract/wire"
 )
 
 // Retries of a request answered 429 or 503 outside the specs about those
@@ -177,6 +179,9 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 		paid = s.take(b.key(req))
 	}
 	once := req.Context().Value(onceKey{}) != nil
+	// A request asking for a fault (Caller.WithFault) takes the 503 it
+	// asked for as its answer: only a 429 is waited out.
+	fault := req.Header.Get(wire.FaultHeader) != ""
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 || !paid {
 			if err := limiter.Wait(req.Context()); err != nil {
@@ -186,7 +191,8 @@ func (b *budget) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = body()
 		b.note(b.key(req), time.Now())
 		resp, err := b.next.RoundTrip(req)
-		if err != nil || once || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		refused := resp != nil && (resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode == http.StatusServiceUnavailable && !fault))
+		if err != nil || once || !refused {
 			return resp, err
 		}
 		if attempt == maxRetries {

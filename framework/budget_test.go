@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/attrconform/attrconform/contract/wire"
 )
 
 // A target that keeps answering 429 gets the first try and maxRetries
@@ -147,4 +149,27 @@ func TestAShareLeavesAtOnceAndOnceIsNeverRetried(t *testing.T) {
 	if _, err := b.RoundTrip(req); !errors.Is(err, ErrBudget) {
 		t.Errorf("a third request, beyond the share, left at once on a spent budget: %v", err)
 	}
+}
+
+// A request asking for a fault goes through the budget: a 429 is waited
+// out and sent again; the 503 it asked for is its answer, not retried.
+func TestAFaultRequestRetriesOnlyARefusalForTheRate(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	b := &budget{next: http.DefaultTransport, perSecond: 100}
+	req, _ := http.NewRequest("DELETE", srv.URL+"/acme/chat/metadata/user/a", nil)
+	req.Header.Set(wire.FaultHeader, wire.FaultOverload)
+	resp, err := b.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || calls.Load() != 2 {
+		t.Fatalf("%v %v after %d calls: want the 503 asked for, after one retry of the 429", resp, err, calls.Load())
+	}
+	resp.Body.Close()
 }

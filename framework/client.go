@@ -76,13 +76,14 @@ func (c Caller) At(org, app string) Caller {
 
 // WithFault asks the target for a failure (wire.FaultStore or
 // wire.FaultOverload); the spec is skipped unless the target declares
-// fault_hooks. The requests are neither throttled nor retried.
+// fault_hooks. The requests go through the budget, and only a 429 is
+// retried: the 500 or 503 asked for is the answer.
 func (c Caller) WithFault(kind string) Caller {
 	GinkgoHelper()
 	if !c.env.Target.FaultHooks {
 		Skip("needs a target with fault hooks (fault_hooks: true in the target file)")
 	}
-	c.fault, c.noBudget = kind, true
+	c.fault = kind
 	return c
 }
 
