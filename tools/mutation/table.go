@@ -296,8 +296,12 @@ func writeTable(w io.Writer, targets []target, runs []run, explorations []*run, 
 			mutants++
 		}
 	}
-	fmt.Fprintf(w, "%d mutants: the hand-written specs kill %d (%d precise), %d elsewhere, %d survive, %d errors; %d/%d blind ones; faithful reference: %s; wall time %s\n",
-		mutants, counts[killed]+counts[imprecise], counts[killed], counts[offPoint], counts[survived], counts[broken], blindBySpecs, blind, strings.Join(faithful, ", "), seconds(wall))
+	blindSpecs := fmt.Sprintf("%d/%d blind ones", blindBySpecs, blind)
+	if blind == 0 && counts[notRun] > 0 {
+		blindSpecs = fmt.Sprintf("%d blind ones not run (judged by the exploration)", counts[notRun])
+	}
+	fmt.Fprintf(w, "%d mutants: the hand-written specs kill %d (%d precise), %d elsewhere, %d survive, %d errors; %s; faithful reference: %s; wall time %s\n",
+		mutants, counts[killed]+counts[imprecise], counts[killed], counts[offPoint], counts[survived], counts[broken], blindSpecs, strings.Join(faithful, ", "), seconds(wall))
 	explorationOK := true
 	if withExplore {
 		m := measure(targets, explorations)
